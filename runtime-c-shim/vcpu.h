@@ -1,0 +1,319 @@
+/* Vendor-neutral domains and vCPUs: the ABI v2 state page, the exit record, the run loop. */
+#ifndef ZAZEN_VCPU_H
+#define ZAZEN_VCPU_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- ABI v2 definitions (the lead's draft; move to abi.h when it is merged) ---- */
+
+#define ZZ_RUN_EXIT     1 /* a forwarded exit: see exit_reason */
+#define ZZ_RUN_PREEMPT  2 /* the deadline passed, or the guest yielded */
+#define ZZ_RUN_HOST     3 /* console input arrived: let the REPL run, then resume */
+#define ZZ_RUN_HALT     4 /* HLT with nothing to inject */
+#define ZZ_RUN_CRASH    5 /* the domain must be crashed; exit_reason/qual say why */
+
+#define ZZ_EXIT_HYPERCALL  1
+#define ZZ_EXIT_IO         2
+#define ZZ_EXIT_MMIO       3
+#define ZZ_EXIT_MSR        4
+#define ZZ_EXIT_SHUTDOWN   5
+#define ZZ_EXIT_INVALID    6
+#define ZZ_EXIT_NPF        7
+#define ZZ_EXIT_UNHANDLED  8
+#define ZZ_EXIT_IRQ_WINDOW 9
+
+#define ZZ_INJECT_NONE  0
+#define ZZ_INJECT_EXT   1
+#define ZZ_INJECT_NMI   2
+#define ZZ_INJECT_EXC   3
+#define ZZ_INJECT_SOFT  4
+
+struct zz_seg {
+    uint16_t sel, attr; /* attr: SVM packed form (access byte, flags nibble in 8-11) */
+    uint32_t limit;
+    uint64_t base;
+};
+
+struct zz_vcpu_state {
+    uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
+    uint64_t rip, rflags;
+    uint64_t cr0, cr2, cr3, cr4, efer, xcr0;
+    struct zz_seg seg[8]; /* es cs ss ds fs gs ldtr tr */
+    struct zz_seg gdtr, idtr;
+    uint64_t kernel_gs_base, star, lstar, cstar, sfmask;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat, dr6, dr7, tsc_offset;
+    uint64_t dirty;
+    uint32_t inject_type, inject_vector, inject_has_error, inject_error;
+    uint32_t irq_window_wanted;
+    uint32_t run_result, exit_reason, insn_len;
+    uint64_t exit_qual[4];
+    uint64_t exit_gpa, exit_gla;
+    uint64_t raw_exit_code, raw_info1, raw_info2, raw_intinfo;
+    uint64_t stat_exits, stat_fast_exits, stat_forwarded;
+    uint64_t stat_run_ns;
+    uint64_t stat_hypercalls;
+};
+
+_Static_assert(sizeof(struct zz_vcpu_state) <= 4096, "the state page is one frame");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, rip) == 128, "state rip");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, seg) == 192, "state seg");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, gdtr) == 320, "state gdtr");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, kernel_gs_base) == 352, "state kgs");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, pat) == 416, "state pat");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, dirty) == 448, "state dirty");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, inject_type) == 456, "state inject");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, irq_window_wanted) == 472, "state win");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_reason) == 480, "state reason");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_qual) == 488, "state qual");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_gpa) == 520, "state gpa");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, raw_exit_code) == 536, "state raw");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_exits) == 568, "state stats");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hypercalls) == 600, "state hc");
+
+#define ZZ_DIRTY_GPR (1u << 0)
+#define ZZ_DIRTY_RIP (1u << 1)
+#define ZZ_DIRTY_CR  (1u << 2)
+#define ZZ_DIRTY_SEG (1u << 3)
+#define ZZ_DIRTY_MSR (1u << 4)
+#define ZZ_DIRTY_DR  (1u << 5)
+#define ZZ_DIRTY_TSC (1u << 6)
+#define ZZ_DIRTY_ALL 0x7f
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+enum { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
+
+/* ---- limits: a domain's tables fit its one-frame struct domain (domain.c) ---- */
+
+#define VCPU_MAX_DOMAINS   64
+#define VCPU_MAX_VCPUS     256
+#define DOMAIN_MAX_CPUID   146 /* 28-byte entries in one frame */
+#define DOMAIN_MAX_MSRS    128
+#define DOMAIN_MAX_PORTS   64  /* forwarded port ranges */
+#define DOMAIN_MAX_MMIO    32
+#define DOMAIN_HYPERCALLS  64
+#define VCPU_MSR_SLOTS     32  /* action-1 (per-vCPU value) MSRs */
+
+#define CPUID_SUBLEAF_ANY  0xFFFFFFFFu
+#define CPUID_F_VCPU_ID    (1u << 0)
+#define CPUID_F_APIC_ID    (1u << 1)
+#define CPUID_F_X2APIC_ID  (1u << 2)
+#define CPUID_F_OSXSAVE    (1u << 3)
+
+enum { MSR_ACT_FIXED = 0, MSR_ACT_VCPU = 1, MSR_ACT_FORWARD = 2, MSR_ACT_OWN = 3 };
+enum { HCALL_ENOSYS = 0, HCALL_FORWARD = 1, HCALL_FAST = 2 };
+
+struct cpuid_entry { uint32_t leaf, subleaf, eax, ebx, ecx, edx, flags; };
+struct msr_entry { uint32_t msr; uint16_t action, slot; uint64_t value; };
+struct port_range { uint16_t first, last; };   /* inclusive */
+struct mmio_range { uint64_t base, end; };     /* [base, end) guest-physical */
+struct hcall_entry { uint32_t mode, data; };
+
+struct vcpu;
+
+struct domain {
+    uint32_t handle, domid;
+    uint64_t self_pa;             /* the frame holding this struct */
+    uint64_t npt_root;            /* 0: not set yet */
+    uint64_t iopm_pa, msrpm_pa;   /* vendor bitmaps (SVM: the shared IOPM, own MSRPM) */
+    uint64_t xcr0_allowed;        /* host XCR0 limited by the CPUID table's leaf 0xD */
+    struct cpuid_entry *cpuid;    /* sorted by (leaf, subleaf); one frame */
+    /* For leaves 0-63, 0x40000000-63 and 0x80000000-63: 1 + the index of the leaf's
+     * first entry (0: none), so the common lookups need no search. */
+    uint8_t cpuid_index[3][64];
+    uint32_t ncpuid, nmsrs, nports, nmmio, nslots;
+    struct msr_entry msrs[DOMAIN_MAX_MSRS];   /* sorted by msr */
+    struct port_range ports[DOMAIN_MAX_PORTS];
+    struct mmio_range mmio[DOMAIN_MAX_MMIO];
+    struct hcall_entry hcall[DOMAIN_HYPERCALLS];
+    struct vcpu *vcpus;           /* list through vcpu.next */
+};
+
+/* Vendor-neutral exit reasons, filled in by svm.c (vmx.c later) after every VM exit. */
+enum vexit_reason {
+    VX_NONE, VX_CPUID, VX_MSR, VX_IO, VX_HLT, VX_VMMCALL, VX_EXCEPTION, VX_NPF,
+    VX_SHUTDOWN, VX_INVALID, VX_INTR, VX_NMI, VX_IRQ_WINDOW, VX_XSETBV, VX_RDPMC,
+    VX_INVD, VX_UD_INSN /* an instruction the guest may not use: inject #UD */, VX_OTHER,
+};
+
+/* One event to deliver, in the ABI's terms (type ZZ_INJECT_*). */
+struct vevent { uint32_t type, vector, has_error, error; };
+
+struct vexit {
+    uint32_t reason;       /* enum vexit_reason */
+    uint32_t vector;       /* VX_EXCEPTION: the vector */
+    uint64_t next_rip;     /* 0 when the hardware did not report it */
+    uint64_t gpa;          /* VX_NPF */
+    uint64_t npf_error;    /* VX_NPF: the vendor's error code, for crash reports */
+    uint32_t npf_write, npf_fetch, npf_walk; /* VX_NPF: write access, instruction fetch,
+                                                fault while walking the guest's tables */
+    uint32_t msr_write;    /* VX_MSR */
+    uint32_t io_port, io_size, io_in, io_string, io_rep, io_asize; /* VX_IO */
+    struct vevent pending; /* an event the exit interrupted (type 0: none) */
+    uint32_t insn_count;   /* bytes in insn_bytes (decode assists), 0 if none */
+    uint8_t insn_bytes[15];
+    uint64_t raw_code;     /* the vendor's exit code (the rest: save_state) */
+};
+
+/* The guest control state exit handlers read, copied out of the VMCB at every exit. */
+struct vguest {
+    uint64_t cr0, cr3, cr4, efer, cs_base;
+    uint32_t cs_attr, cpl, shadow; /* shadow: in an STI/MOV SS interrupt shadow */
+};
+
+/* The last code page translation (guest linear page -> host page), per vCPU. */
+struct code_cache { uint64_t cr3, page, host; uint32_t valid; };
+
+/* A pending MMIO read whose destination is narrower than 32 bits: TypeScript writes the
+ * value zero-extended, the next vcpuRun merges it into the old register value. */
+struct mmio_fixup { uint32_t active, reg, size, high; uint64_t old; };
+
+struct vcpu {
+    uint32_t handle, id;
+    struct domain *d;
+    struct vcpu *next;
+    struct zz_vcpu_state *st;
+    uint64_t st_pa, self_pa, self_frames;
+    void *hw;              /* vendor control block (SVM: the VMCB) */
+    uint64_t hw_pa;
+    uint32_t hw_dirty;     /* vendor-private: control-block areas changed since entry */
+    uint32_t hw_window;    /* vendor-private: interrupt-window request programmed */
+    uint8_t *fpu;          /* XSAVE/FXSAVE image, 64-byte aligned */
+    struct vexit exit;
+    struct vguest g;
+    uint32_t ctl_dirty;    /* VCTL_* changes for the vendor code to write back */
+    uint32_t want_window;  /* ask for an exit when the guest can take an interrupt */
+    struct vevent pending; /* from TypeScript or re-queued: delivered when possible */
+    struct vevent exc;     /* raised by exit handling: delivered at the next entry */
+    struct vevent inject;  /* what the vendor code injects at this entry (type 0: none) */
+    uint32_t injected_from;/* 1: inject came from pending, 2: from exc */
+    uint32_t asid, flush;
+    uint64_t asid_gen;
+    struct code_cache cc;
+    struct mmio_fixup fix;
+    const char *crash_why; /* set with ZZ_RUN_CRASH, logged once the run ends */
+    uint32_t crash_nbytes;
+    uint8_t crash_bytes[15];
+    uint64_t msr_vals[VCPU_MSR_SLOTS];
+};
+
+#define VCTL_SHADOW (1u << 0) /* g.shadow changed (an instruction was skipped) */
+
+/* What the vendor code (svm.c, later vmx.c) provides to the vendor-neutral core. */
+struct virt_ops {
+    const char *name;
+    /* Allocates the domain's intercept bitmaps (all intercepted); 0, or -1. */
+    int (*domain_init)(struct domain *d);
+    void (*domain_free)(struct domain *d);
+    /* Points every vCPU of the domain at its nested page table and flushes its TLB. */
+    void (*domain_npt_changed)(struct domain *d);
+    /* Allocates and initialises the vendor control block; 0, or -1 when out of memory. */
+    int (*vcpu_init)(struct vcpu *v);
+    void (*vcpu_free)(struct vcpu *v);
+    /* Fills the domain's intercept bitmaps from its MSR table (after domainSetMsrs). */
+    void (*domain_msrs_changed)(struct domain *d);
+    /* Loads state-page fields flagged in dirty into the control block. */
+    void (*load_state)(struct vcpu *v, uint64_t dirty);
+    /* Writes the whole guest state (and the raw exit fields) from the control block
+     * into the state page. */
+    void (*save_state)(struct vcpu *v);
+    /* Prepares the CPU before a run's first entry (SVM: saves the host's VMLOAD state). */
+    void (*run_begin)(struct vcpu *v);
+    /* Enters the guest once and fills v->exit and v->g; interrupts must be off. */
+    void (*enter)(struct vcpu *v);
+    /* Reads or writes an MSR the guest owns (action 3); 0, or -1 for #GP. */
+    int (*own_msr)(struct vcpu *v, uint32_t msr, int write, uint64_t *value);
+    /* Logs the vendor control fields worth seeing in a crash report. */
+    void (*dump)(struct vcpu *v);
+};
+
+extern const struct virt_ops *virt;
+
+#define EFER_LMA      (1ull << 10)
+#define SEG_ATTR_L    0x200 /* packed attribute: 64-bit code segment */
+#define SEG_ATTR_DB   0x400 /* packed attribute: 32-bit default size */
+#define RFLAGS_IF     (1ull << 9)
+#define RFLAGS_DF     (1ull << 10)
+#define CR4_OSXSAVE   (1ull << 18)
+
+/* 1 when the guest executes 64-bit code (long mode and a CS with L set). */
+static inline int vcpu_long64(const struct vcpu *v)
+{
+    return (v->g.efer & EFER_LMA) && (v->g.cs_attr & SEG_ATTR_L);
+}
+
+/* ---- capability detection (svm.c, vmx.c) ---- */
+
+struct virt_caps {
+    const char *vendor;   /* "amd", "intel", "other" */
+    int svm, npt, nrips, decode_assists, vmcb_clean, flush_by_asid, vmx, usable;
+    uint32_t asids, revision;
+    const char *reason;   /* what is missing when !usable, else "" */
+};
+
+/* Detects SVM and fills caps (vendor, svm, npt, ..., reason); never faults. */
+void svm_detect(struct virt_caps *caps);
+
+/* Detects Intel VMX and fills caps' vmx field and reason. */
+void vmx_detect(struct virt_caps *caps);
+
+/* ---- the core (vcpu.c: vCPUs and running; domain.c: domains) ---- */
+
+/* Detects the hardware and turns virtualization on once; returns the capabilities. */
+const struct virt_caps *vcpu_caps(void);
+
+/* Error codes of the calls below; vcpu_error() describes the last one. */
+#define VCPU_EINVAL  (-1)
+#define VCPU_ENOMEM  (-2)
+#define VCPU_ENODEV  (-3)
+
+/* The message for the last negative result, for the JS bindings to throw. */
+const char *vcpu_error(void);
+
+/* Records the message for vcpu_error (printf-style) and returns code (vcpu.c and
+ * domain.c use it; never on the fast path, where the guest's FPU state is live). */
+int vcpu_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The host's XCR0 (1 when the host runs without XSAVE): a guest's XCR0 stays within it. */
+uint64_t vcpu_host_xcr0(void);
+
+/* Creates a domain; returns its handle (> 0) or a negative VCPU_E*. */
+int64_t domain_create(uint32_t domid);
+
+/* Destroys a domain and all its vCPUs; 0 or VCPU_EINVAL. */
+int domain_destroy(uint32_t handle);
+
+/* Sets the nested page table root for all the domain's vCPUs and flushes their TLBs. */
+int domain_set_npt(uint32_t handle, uint64_t root);
+
+/* Replaces the CPUID table with n entries of 7 u32 each. */
+int domain_set_cpuid(uint32_t handle, const uint32_t *words, size_t n);
+
+/* Replaces the MSR table with n entries of 4 u32 each. */
+int domain_set_msrs(uint32_t handle, const uint32_t *words, size_t n);
+
+/* Sets the forwarded ports from an 8192-byte bitmap. */
+int domain_set_ports(uint32_t handle, const uint8_t *bitmap);
+
+/* Sets the MMIO ranges from n (base, length) pairs. */
+int domain_set_mmio(uint32_t handle, const uint64_t *pairs, size_t n);
+
+/* Sets the hypercall table from 64 (mode, data) pairs. */
+int domain_set_hypercalls(uint32_t handle, const uint32_t *words);
+
+/* Creates a vCPU; returns its handle and stores the state page's address in *state_pa. */
+int64_t vcpu_create(uint32_t domain_handle, uint32_t vcpu_id, uint64_t *state_pa);
+
+/* Destroys a vCPU; 0 or VCPU_EINVAL. */
+int vcpu_destroy(uint32_t handle);
+
+/* Runs a vCPU until something needs TypeScript; returns ZZ_RUN_* or a negative VCPU_E*. */
+int vcpu_run(uint32_t handle, uint64_t deadline_ns);
+
+/* Looks up a domain by handle; NULL if there is none. */
+struct domain *domain_lookup(uint32_t handle);
+
+/* Looks up a vCPU by handle; NULL if there is none. */
+struct vcpu *vcpu_lookup(uint32_t handle);
+
+#endif
