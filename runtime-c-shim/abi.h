@@ -1,6 +1,7 @@
 /* The shim's native ABI: every function TypeScript may call, mirrored by src/hv/abi.ts. */
 #ifndef ZAZEN_ABI_H
 #define ZAZEN_ABI_H
+#include <stdint.h>
 
 /*
  * Bump ZAZEN_ABI_VERSION whenever a call is added, removed or changes meaning, and
@@ -21,7 +22,7 @@
  * Anything thrown out of the bundle or out of __zazenPoll is printed with its stack and
  * the loop goes on.
  */
-#define ZAZEN_ABI_VERSION 1
+#define ZAZEN_ABI_VERSION 2
 
 #define ZAZEN_ABI_FUNCTIONS(X)                                                       \
     /* abiVersion(): number, ZAZEN_ABI_VERSION. */                                   \
@@ -47,10 +48,11 @@
        image, stacks and heap. */                                                    \
     X(physView, abi_phys_view, 2)                                                    \
     /* framesAlloc(count): physical address of count contiguous zeroed 4 KiB         \
-       frames; throws RangeError when memory is short. */                            \
+       frames (4 KiB-aligned only: to get a 2 MiB-aligned run, ask for more and free \
+       the head and tail); throws RangeError when memory is short. */                \
     X(framesAlloc, abi_frames_alloc, 1)                                              \
-    /* framesFree(addr, count): returns frames from framesAlloc; throws on a range   \
-       that was not allocated. */                                                    \
+    /* framesFree(addr, count): returns frames from framesAlloc, whole runs or any   \
+       part of one; throws on a range that was not allocated. */                     \
     X(framesFree, abi_frames_free, 2)                                                \
     /* memStats(): MemStats (see abi.ts). */                                         \
     X(memStats, abi_mem_stats, 0)                                                    \
@@ -74,5 +76,136 @@
     X(gc, abi_gc, 0)                                                                 \
     /* reboot(): resets the machine (keyboard controller, then triple fault). */    \
     X(reboot, abi_reboot, 0)
+
+/*
+ * ABI v2: running guests. These calls live in js_vcpu.c (the vCPU side of the shim);
+ * the run results, exit reasons and the vCPU state page below are shared with
+ * TypeScript (STATE and the constants in src/hv/abi.ts). Vendor-neutral: SVM now, VMX
+ * later produce the same state page and exit record.
+ */
+#define ZAZEN_ABI_GUEST_FUNCTIONS(X)                                                 \
+    /* virtCaps(): {vendor:'amd'|'intel'|'other', svm, npt, nrips, decodeAssists, vmcbClean,\
+    *   flushByAsid, asids, vmx, usable, reason}: usable is true only with SVM+NPT enabled;\
+    *   reason names what is missing ("no SVM", "SVM disabled by firmware (VM_CR.SVMDIS)",\
+    *   "no nested paging", "Intel VMX is not supported yet"). */                 \
+    X(virtCaps, abi_virt_caps, 0)                                                 \
+    /* domainCreate(domid): handle (small integer). Allocates the per-domain fast-path \
+       tables and the MSRPM; ASIDs are per vCPU, and one all-ones IOPM is shared. */  \
+    X(domainCreate, abi_domain_create, 1)                                         \
+    /* domainDestroy(handle): frees everything domainCreate and vcpuCreate allocated for it. */\
+    X(domainDestroy, abi_domain_destroy, 1)                                       \
+    /* domainSetNpt(handle, nptRootHostPhys): nested CR3 for all its vCPUs; flushes  \
+       TLBs. Call it again (same root) after changing nested page table entries. */   \
+    X(domainSetNpt, abi_domain_set_npt, 2)                                        \
+    /* domainSetCpuid(handle, Uint32Array): entries of 7 u32 {leaf, subleaf (0xFFFFFFFF: any),\
+    * eax, ebx, ecx, edx, flags}; flags bit 0: EBX = vcpu id (Xen leaf base+4), bit 1:\
+    * EBX[31:24] = APIC id (leaf 1), bit 2: EDX = x2APIC id (leaf 0xB/0x1F), bit 3: ECX bit 27\
+    * OSXSAVE mirrors guest CR4.OSXSAVE (leaf 1). A leaf not in the table answers zeros. */\
+    X(domainSetCpuid, abi_domain_set_cpuid, 2)                                    \
+    /* domainSetMsrs(handle, Uint32Array): entries of 4 u32 {msr, action, lo, hi}; action 0:\
+    * reads give lo/hi, writes ignored; 1: per-vCPU value initialised to lo/hi, read/write in\
+    * C; 2: forwarded to TypeScript (exit MSR); 3: the guest's own via VMCB (EFER, PAT, STAR,\
+    * LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, FS/GS base, SYSENTER_*; TSC reads pass through\
+    * the TSC offset). Any MSR not in the table injects #GP, as Xen does. */      \
+    X(domainSetMsrs, abi_domain_set_msrs, 2)                                      \
+    /* domainSetPorts(handle, Uint8Array(8192)): bit p set = port p forwarded to TypeScript;\
+    * other ports read all-ones and drop writes, in C. */                         \
+    X(domainSetPorts, abi_domain_set_ports, 2)                                    \
+    /* domainSetMmio(handle, Float64Array [base0, length0, base1, length1, ...]): a nested page\
+    * fault inside these guest-physical ranges is forwarded with the decoded access; any other\
+    * nested page fault crashes the domain. */                                    \
+    X(domainSetMmio, abi_domain_set_mmio, 2)                                      \
+    /* domainSetHypercalls(handle, Uint32Array(64 * 2)): per hypercall number n, entry\
+    * [2n] = mode (0: -ENOSYS in C, 1: forward to TypeScript, 2: fast in C), [2n+1] = data for\
+    * the fast handler. Fast handlers: xen_version (17): XENVER_version (sub-op 0) answers\
+    * data, other sub-ops forwarded; sched_op (29): SCHEDOP_yield (0) ends the slice (run\
+    * result PREEMPT), other sub-ops forwarded. Hypercalls from CPL > 0 get -EPERM in C. */\
+    X(domainSetHypercalls, abi_domain_set_hypercalls, 2)                          \
+    /* vcpuCreate(domainHandle, vcpuId): {handle, state}: state is the host-physical address of\
+    * the vCPU's ZzVcpuState page (layout below), which TypeScript views with physView. */\
+    X(vcpuCreate, abi_vcpu_create, 2)                                             \
+    /* vcpuDestroy(handle). */                                                    \
+    X(vcpuDestroy, abi_vcpu_destroy, 1)                                           \
+    /* vcpuRun(handle, deadlineNs): runs the vCPU until something needs TypeScript     \
+       (deadlineNs: monotonic ns, Infinity for none); returns a                        \
+    * run result (ZZ_RUN_*); the exit record in the state page says more. Fast exits (CPUID,\
+    * MSRs in C, unforwarded ports, fast hypercalls, host interrupts) never return. Before\
+    * entering, fields flagged in state.dirty are loaded into the hardware state; after an\
+    * exit that returns, the whole state page is current. */                      \
+    X(vcpuRun, abi_vcpu_run, 2)
+
+#define ZZ_RUN_EXIT     1 /* a forwarded exit: see exit_reason */
+#define ZZ_RUN_PREEMPT  2 /* the deadline passed, or the guest yielded */
+#define ZZ_RUN_HOST     3 /* console input arrived: let the REPL run, then resume */
+#define ZZ_RUN_HALT     4 /* HLT with nothing to inject */
+#define ZZ_RUN_CRASH    5 /* the domain must be crashed; exit_reason/qual say why */
+
+#define ZZ_EXIT_HYPERCALL  1
+#define ZZ_EXIT_IO         2
+#define ZZ_EXIT_MMIO       3
+#define ZZ_EXIT_MSR        4
+#define ZZ_EXIT_SHUTDOWN   5
+#define ZZ_EXIT_INVALID    6
+#define ZZ_EXIT_NPF        7
+#define ZZ_EXIT_UNHANDLED  8
+#define ZZ_EXIT_IRQ_WINDOW 9
+
+#define ZZ_INJECT_NONE  0
+#define ZZ_INJECT_EXT   1
+#define ZZ_INJECT_NMI   2
+#define ZZ_INJECT_EXC   3
+#define ZZ_INJECT_SOFT  4
+
+struct zz_seg {
+    uint16_t sel, attr; /* attr: SVM packed form (access byte, flags nibble in 8-11) */
+    uint32_t limit;
+    uint64_t base;
+};
+
+struct zz_vcpu_state {
+    uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
+    uint64_t rip, rflags;
+    uint64_t cr0, cr2, cr3, cr4, efer, xcr0;
+    struct zz_seg seg[8]; /* es cs ss ds fs gs ldtr tr */
+    struct zz_seg gdtr, idtr;
+    uint64_t kernel_gs_base, star, lstar, cstar, sfmask;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat, dr6, dr7, tsc_offset;
+    uint64_t dirty;
+    uint32_t inject_type, inject_vector, inject_has_error, inject_error;
+    uint32_t irq_window_wanted;
+    uint32_t run_result, exit_reason, insn_len;
+    uint64_t exit_qual[4];
+    uint64_t exit_gpa, exit_gla;
+    uint64_t raw_exit_code, raw_info1, raw_info2, raw_intinfo;
+    uint64_t stat_exits, stat_fast_exits, stat_forwarded;
+    uint64_t stat_run_ns;
+    uint64_t stat_hypercalls;
+};
+
+_Static_assert(sizeof(struct zz_vcpu_state) <= 4096, "the state page is one frame");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, rip) == 128, "state rip");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, seg) == 192, "state seg");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, gdtr) == 320, "state gdtr");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, kernel_gs_base) == 352, "state kgs");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, pat) == 416, "state pat");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, dirty) == 448, "state dirty");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, inject_type) == 456, "state inject");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, irq_window_wanted) == 472, "state win");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_reason) == 480, "state reason");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_qual) == 488, "state qual");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_gpa) == 520, "state gpa");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, raw_exit_code) == 536, "state raw");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_exits) == 568, "state stats");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hypercalls) == 600, "state hc");
+
+#define ZZ_DIRTY_GPR (1u << 0)
+#define ZZ_DIRTY_RIP (1u << 1)
+#define ZZ_DIRTY_CR  (1u << 2)
+#define ZZ_DIRTY_SEG (1u << 3)
+#define ZZ_DIRTY_MSR (1u << 4)
+#define ZZ_DIRTY_DR  (1u << 5)
+#define ZZ_DIRTY_TSC (1u << 6)
+#define ZZ_DIRTY_ALL 0x7f
 
 #endif

@@ -172,12 +172,25 @@ static void set_fb(uint64_t addr, uint32_t pitch, uint32_t width, uint32_t heigh
     boot_info.fb_bpp = bpp;
 }
 
+/* The text after the first word of s and the blanks that follow it. */
+static const char *skip_first_word(const char *s)
+{
+    while (*s && *s != ' ')
+        s++;
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
 static void parse_mb1(uint64_t addr)
 {
     const struct mb1_info *mb = phys(addr);
     reserve(addr, sizeof(*mb));
+    /* Multiboot1 loaders (QEMU, GRUB's multiboot) put the kernel's own path first on the
+     * command line; multiboot2 gives only the arguments. Drop the path, as Xen does, so
+     * the command line means the same under every loader. */
     if (mb->flags & MB1_CMDLINE)
-        boot_info.cmdline = take_string(mb->cmdline);
+        boot_info.cmdline = skip_first_word(take_string(mb->cmdline));
     if (mb->flags & MB1_LOADER_NAME)
         boot_info.loader_name = take_string(mb->boot_loader_name);
     if (mb->flags & MB1_MODS) {

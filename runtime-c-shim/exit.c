@@ -16,7 +16,6 @@
 #define VEC_UD 6
 #define VEC_GP 13
 
-
 static const uint8_t OP_RDMSR[2] = {0x0F, 0x32};
 static const uint8_t OP_WRMSR[2] = {0x0F, 0x30};
 static const uint8_t OP_HLT[1] = {0xF4};
@@ -134,6 +133,17 @@ static void set_sized(uint64_t *reg, uint64_t value, uint32_t asize)
         *reg = value;
 }
 
+/* Moves RIP past an IN/OUT/INS/OUTS (IOIO exits always report the next RIP). */
+static void io_done(struct vcpu *v)
+{
+    v->st->insn_len = (uint32_t)(v->exit.next_rip - v->st->rip);
+    v->st->rip = v->exit.next_rip;
+    if (v->g.shadow) {
+        v->g.shadow = 0;
+        v->ctl_dirty |= VCTL_SHADOW;
+    }
+}
+
 static SLOW int exit_io(struct vcpu *v)
 {
     struct zz_vcpu_state *st = v->st;
@@ -152,8 +162,7 @@ static SLOW int exit_io(struct vcpu *v)
             set_sized(&st->gpr[GPR_RSI], rsi, x->io_asize);
             if (x->io_rep)
                 set_sized(&st->gpr[GPR_RCX], 0, x->io_asize);
-            st->insn_len = (uint32_t)(x->next_rip - st->rip);
-            st->rip = x->next_rip;
+            io_done(v);
             return 0;
         }
         /* INS/OUTS to a forwarded port, or INS from nobody: TypeScript emulates them. */
@@ -165,12 +174,7 @@ static SLOW int exit_io(struct vcpu *v)
         st->insn_len = (uint32_t)(x->next_rip - st->rip);
         return ZZ_RUN_EXIT;
     }
-    st->insn_len = (uint32_t)(x->next_rip - st->rip);
-    st->rip = x->next_rip;
-    if (v->g.shadow) {
-        v->g.shadow = 0;
-        v->ctl_dirty |= VCTL_SHADOW;
-    }
+    io_done(v);
     if (!fwd) {
         /* Nothing there: reads float high, writes vanish (what Linux's probes expect). */
         if (x->io_in) {
@@ -281,11 +285,7 @@ static SLOW int exit_xsetbv(struct vcpu *v)
         exit_inject_exception(v, VEC_UD, 0, 0);
         return 0;
     }
-    /* XCR0 rules: x87 always on, AVX needs SSE, AVX-512's three parts together and
-     * with AVX, and nothing beyond what the host enabled and the policy allows. */
-    if (v->g.cpl != 0 || (uint32_t)st->gpr[GPR_RCX] != 0 || !(x & 1) ||
-        ((x & 4) && !(x & 2)) || ((x & 0xE0) && ((x & 0xE0) != 0xE0 || !(x & 4))) ||
-        (x & ~v->d->xcr0_allowed)) {
+    if (v->g.cpl != 0 || (uint32_t)st->gpr[GPR_RCX] != 0 || !vcpu_xcr0_valid(v->d, x)) {
         exit_inject_exception(v, VEC_GP, 1, 0);
         return 0;
     }

@@ -7,6 +7,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "js_abi.h"
+#include "js_vcpu.h"
 #include "klog.h"
 #include "mm.h"
 #include "timer.h"
@@ -427,6 +428,10 @@ int js_abi_install(JSContext *ctx)
     if (JS_IsException(shim))
         return -1;
     JS_SetPropertyFunctionList(ctx, shim, abi_functions, countof(abi_functions));
+    if (js_vcpu_register(ctx, shim) < 0) {
+        JS_FreeValue(ctx, shim);
+        return -1;
+    }
     JSValue global = JS_GetGlobalObject(ctx);
     int r = JS_SetPropertyStr(ctx, global, "__shim", shim);
     JS_FreeValue(ctx, global);

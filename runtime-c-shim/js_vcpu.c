@@ -2,34 +2,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "abi.h"
 #include "js_vcpu.h"
 #include "vcpu.h"
-
-/*
- * The entries of the lead's ABI v2 draft, in abi.h's X-macro form (js name, C function,
- * arity). When abi.h takes them over (as its own list, since these functions live here
- * and not in js_abi.c), this copy goes.
- */
-#define JS_VCPU_FUNCTIONS(X)                         \
-    X(virtCaps, abi_virt_caps, 0)                    \
-    X(domainCreate, abi_domain_create, 1)            \
-    X(domainDestroy, abi_domain_destroy, 1)          \
-    X(domainSetNpt, abi_domain_set_npt, 2)           \
-    X(domainSetCpuid, abi_domain_set_cpuid, 2)       \
-    X(domainSetMsrs, abi_domain_set_msrs, 2)         \
-    X(domainSetPorts, abi_domain_set_ports, 2)       \
-    X(domainSetMmio, abi_domain_set_mmio, 2)         \
-    X(domainSetHypercalls, abi_domain_set_hypercalls, 2) \
-    X(vcpuCreate, abi_vcpu_create, 2)                \
-    X(vcpuDestroy, abi_vcpu_destroy, 1)              \
-    X(vcpuRun, abi_vcpu_run, 2)
 
 #define countof(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_SAFE ((1ull << 53) - 1)
 
 #define JV_DECLARE(js, c, n) \
     static JSValue c(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv);
-JS_VCPU_FUNCTIONS(JV_DECLARE)
+ZAZEN_ABI_GUEST_FUNCTIONS(JV_DECLARE)
 
 /* Reads v as an integer in [0, max]: TypeError for a non-number, RangeError outside. */
 static int arg_uint(JSContext *ctx, JSValueConst v, const char *fn, const char *what,
@@ -309,7 +291,7 @@ static JSValue abi_vcpu_run(JSContext *ctx, JSValueConst this_val, int argc, JSV
 }
 
 #define JV_ENTRY(js, c, n) JS_CFUNC_DEF(#js, n, c),
-static const JSCFunctionListEntry vcpu_functions[] = {JS_VCPU_FUNCTIONS(JV_ENTRY)};
+static const JSCFunctionListEntry vcpu_functions[] = {ZAZEN_ABI_GUEST_FUNCTIONS(JV_ENTRY)};
 
 int js_vcpu_register(JSContext *ctx, JSValueConst shim)
 {

@@ -18,7 +18,10 @@ uint64_t mm_frames_alloc(uint64_t count);
 /* Frees frames from mm_frames_alloc; returns 0, or -1 if the range was not allocated. */
 int mm_frames_free(uint64_t addr, uint64_t count);
 
-/* 1 if [addr, addr+len) is mapped memory outside the shim's image, stacks and heap. */
+/* 1 if [addr, addr+len) is mapped memory outside the shim's image, stacks and heap;
+ * also refused: the allocator's own bitmaps and page tables, and free frames (they
+ * may become heap or another owner's memory later). Frames from mm_frames_alloc,
+ * modules, firmware tables and device space below 4 GiB are fine. */
 int mm_phys_range_ok(uint64_t addr, uint64_t len);
 
 /* 1 if all of [addr, addr+len) is identity-mapped (the first 4 GiB and all RAM). */

@@ -153,11 +153,13 @@ static void svm_domain_msrs_changed(struct domain *d)
             continue;
         /* EFER and PAT stay intercepted and are emulated in svm_own_msr: EFER hides
          * SVME and guards LME, and with nested paging the guest's PAT is G_PAT, which
-         * must hold valid memory types. TSC reads pass through (with the TSC offset);
-         * a TSC write would set the host's TSC, so it is turned into an offset. */
-        if (e->msr == MSR_EFER || e->msr == MSR_PAT)
+         * must hold valid memory types. The TSC MSR stays intercepted both ways: a
+         * write would set the host's TSC (it becomes an offset), and QEMU's TCG answers
+         * RDMSR 0x10 with 0 even though RDTSC counts, so reads are answered from RDTSC
+         * plus the offset (RDTSC itself is never intercepted). */
+        if (e->msr == MSR_EFER || e->msr == MSR_PAT || e->msr == MSR_TSC)
             continue;
-        msrpm_allow(pm, e->msr, 1, e->msr != MSR_TSC);
+        msrpm_allow(pm, e->msr, 1, 1);
     }
 }
 

@@ -228,6 +228,8 @@ void timer_wait_until(uint64_t deadline_ns)
         } else if (deadline_ns != UINT64_MAX) {
             /* no LAPIC timer: poll the clock with interrupts open */
             __asm__ volatile("sti; pause; cli" : : : "memory");
+            if (trap_irq_total - timer_irqs != others)
+                break;
             continue;
         }
         /* STI's one-instruction shadow makes "enable interrupts and halt" atomic */

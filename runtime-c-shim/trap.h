@@ -30,7 +30,9 @@ extern volatile uint64_t trap_irq_total;
  * stacks and at most a bounded number of frames. */
 void trap_backtrace(uint64_t rbp);
 
-/* Looks up a fault address in the exception table; returns the resume address or 0. */
+/* Looks up a fault address in the exception table; returns the resume address or 0.
+ * An instruction that may #GP or #PF on purpose lists itself in section .ex_table as
+ * ".quad fault_rip, resume_rip" (see cpu_rdmsr_safe); such a fault resumes there. */
 uint64_t trap_fixup(uint64_t rip);
 
 #endif

@@ -156,9 +156,10 @@ uint64_t vcpu_host_xcr0(void)
     return fpu_xsave ? host_xcr0 : 1;
 }
 
-/* 1 if x is an XCR0 value the domain may load. */
-static int xcr0_valid(const struct domain *d, uint64_t x)
+int vcpu_xcr0_valid(const struct domain *d, uint64_t x)
 {
+    /* x87 always on, AVX only with SSE, AVX-512's three parts together and only with
+     * AVX, and nothing beyond what the host enabled and the CPUID policy offers. */
     if (!fpu_xsave)
         return x == 1;
     return (x & 1) && !((x & 4) && !(x & 2)) && !((x & 0xE0) && ((x & 0xE0) != 0xE0 || !(x & 4))) &&
@@ -418,7 +419,7 @@ int vcpu_run(uint32_t handle, uint64_t deadline_ns)
     if (st->dirty & ~(uint64_t)ZZ_DIRTY_ALL)
         return vcpu_fail(VCPU_EINVAL, "state: unknown dirty bits %#llx",
                     (unsigned long long)(st->dirty & ~(uint64_t)ZZ_DIRTY_ALL));
-    if ((st->dirty & ZZ_DIRTY_CR) && !xcr0_valid(v->d, st->xcr0))
+    if ((st->dirty & ZZ_DIRTY_CR) && !vcpu_xcr0_valid(v->d, st->xcr0))
         return vcpu_fail(VCPU_EINVAL, "state: xcr0 %#llx is not allowed (allowed %#llx)",
                     (unsigned long long)st->xcr0, (unsigned long long)v->d->xcr0_allowed);
     if ((r = take_injection(v)) < 0)

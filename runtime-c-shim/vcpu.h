@@ -4,81 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- ABI v2 definitions (the lead's draft; move to abi.h when it is merged) ---- */
+#include "abi.h"
 
-#define ZZ_RUN_EXIT     1 /* a forwarded exit: see exit_reason */
-#define ZZ_RUN_PREEMPT  2 /* the deadline passed, or the guest yielded */
-#define ZZ_RUN_HOST     3 /* console input arrived: let the REPL run, then resume */
-#define ZZ_RUN_HALT     4 /* HLT with nothing to inject */
-#define ZZ_RUN_CRASH    5 /* the domain must be crashed; exit_reason/qual say why */
-
-#define ZZ_EXIT_HYPERCALL  1
-#define ZZ_EXIT_IO         2
-#define ZZ_EXIT_MMIO       3
-#define ZZ_EXIT_MSR        4
-#define ZZ_EXIT_SHUTDOWN   5
-#define ZZ_EXIT_INVALID    6
-#define ZZ_EXIT_NPF        7
-#define ZZ_EXIT_UNHANDLED  8
-#define ZZ_EXIT_IRQ_WINDOW 9
-
-#define ZZ_INJECT_NONE  0
-#define ZZ_INJECT_EXT   1
-#define ZZ_INJECT_NMI   2
-#define ZZ_INJECT_EXC   3
-#define ZZ_INJECT_SOFT  4
-
-struct zz_seg {
-    uint16_t sel, attr; /* attr: SVM packed form (access byte, flags nibble in 8-11) */
-    uint32_t limit;
-    uint64_t base;
-};
-
-struct zz_vcpu_state {
-    uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
-    uint64_t rip, rflags;
-    uint64_t cr0, cr2, cr3, cr4, efer, xcr0;
-    struct zz_seg seg[8]; /* es cs ss ds fs gs ldtr tr */
-    struct zz_seg gdtr, idtr;
-    uint64_t kernel_gs_base, star, lstar, cstar, sfmask;
-    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-    uint64_t pat, dr6, dr7, tsc_offset;
-    uint64_t dirty;
-    uint32_t inject_type, inject_vector, inject_has_error, inject_error;
-    uint32_t irq_window_wanted;
-    uint32_t run_result, exit_reason, insn_len;
-    uint64_t exit_qual[4];
-    uint64_t exit_gpa, exit_gla;
-    uint64_t raw_exit_code, raw_info1, raw_info2, raw_intinfo;
-    uint64_t stat_exits, stat_fast_exits, stat_forwarded;
-    uint64_t stat_run_ns;
-    uint64_t stat_hypercalls;
-};
-
-_Static_assert(sizeof(struct zz_vcpu_state) <= 4096, "the state page is one frame");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, rip) == 128, "state rip");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, seg) == 192, "state seg");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, gdtr) == 320, "state gdtr");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, kernel_gs_base) == 352, "state kgs");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, pat) == 416, "state pat");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, dirty) == 448, "state dirty");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, inject_type) == 456, "state inject");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, irq_window_wanted) == 472, "state win");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_reason) == 480, "state reason");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_qual) == 488, "state qual");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_gpa) == 520, "state gpa");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, raw_exit_code) == 536, "state raw");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_exits) == 568, "state stats");
-_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hypercalls) == 600, "state hc");
-
-#define ZZ_DIRTY_GPR (1u << 0)
-#define ZZ_DIRTY_RIP (1u << 1)
-#define ZZ_DIRTY_CR  (1u << 2)
-#define ZZ_DIRTY_SEG (1u << 3)
-#define ZZ_DIRTY_MSR (1u << 4)
-#define ZZ_DIRTY_DR  (1u << 5)
-#define ZZ_DIRTY_TSC (1u << 6)
-#define ZZ_DIRTY_ALL 0x7f
+/* The run results, exit reasons, injection types, state page and dirty bits are the
+ * ABI's: see abi.h. */
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 enum { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI };
@@ -276,6 +205,9 @@ int vcpu_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* The host's XCR0 (1 when the host runs without XSAVE): a guest's XCR0 stays within it. */
 uint64_t vcpu_host_xcr0(void);
+
+/* 1 if x is an XCR0 value the domain's guests may load (XSETBV's rules). */
+int vcpu_xcr0_valid(const struct domain *d, uint64_t x);
 
 /* Creates a domain; returns its handle (> 0) or a negative VCPU_E*. */
 int64_t domain_create(uint32_t domid);

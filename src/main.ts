@@ -1,7 +1,10 @@
 // Boot entry of the TypeScript side: checks the ABI, installs globals and the event loop, starts the REPL, runs /boot/init.js.
 import { setPollHook, shim, type Shim } from './hv/abi';
 import { BootFs } from './hv/bootfs';
+import { setHypervisorConsole } from './hv/consoleLog';
 import { createDomain0, domains } from './hv/domains';
+import { Hypervisor } from './hv/hypervisor';
+import { RunLoop } from './hv/runLoop';
 import { acpiInfo } from './hv/hostInfo';
 import { log } from './hv/log';
 import { createHostStore } from './hv/hostStore';
@@ -17,7 +20,10 @@ import { decodeUtf8 } from './runtime/utf8';
 import { splitWords } from './toolstack/args';
 import { createHvApi } from './toolstack/hvApi';
 import { Repl } from './toolstack/repl/repl';
+import { routeInput } from './toolstack/inputCapture';
+import { installDomainMonitor } from './toolstack/lifecycle';
 import { createToolstack } from './toolstack/toolstack';
+import type { XlContext } from './toolstack/xlContext';
 import { createXlApi } from './toolstack/xl/xl';
 
 /**
@@ -47,9 +53,20 @@ function runInitScript(s: Shim, bootFs: BootFs, repl: Repl): void {
   }
 }
 
+/** Logs whether guests can run here (the shim detected SVM/NPT, or says what is missing). */
+function reportVirtCaps(s: Shim): void {
+  try {
+    const c = s.virtCaps();
+    log(c.usable ? `zazen: guests run under ${c.vendor === 'amd' ? 'AMD SVM' : c.vendor} with nested paging (${c.asids} ASIDs)` : `zazen: guests cannot run: ${c.reason}`);
+  } catch (err) {
+    log(`zazen: guests cannot run: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function boot(s: Shim): void {
   log(`zazen: TypeScript runtime ${ZAZEN_VERSION} on ${ENGINE}`);
-  domains.register(createDomain0());
+  const hypervisor = new Hypervisor(domains);
+  domains.register(createDomain0(() => hypervisor.guestCpuNs));
   const bootFs = new BootFs(s.bootInfo().modules, (i) => s.moduleData(i));
   for (const note of bootFs.renamed) log(`bootfs: ${note}`);
   for (const f of bootFs.files()) log(`bootfs: ${f.path} (${f.size} bytes)`);
@@ -62,11 +79,19 @@ function boot(s: Shim): void {
 
   const store = createHostStore();
   const xs = new XsClient(store);
-  const { commands, xl } = createToolstack(xs);
-  const hv = createHvApi();
+  const readFile = (path: string): Uint8Array | null => {
+    const f = bootFs.lookup(path);
+    return f ? bootFs.bytes(f) : null;
+  };
+  const ctx: XlContext = { hv: hypervisor, xs, readFile };
+  installDomainMonitor(ctx, () => s.wallClockMs());
+  const runLoop = new RunLoop(hypervisor);
+  const { commands, xl } = createToolstack(xs, ctx);
+  const hv = createHvApi(hypervisor, runLoop);
   defineGlobal('hv', hv);
   defineGlobal('xs', xs);
-  defineGlobal('xl', createXlApi(xl, splitWords));
+  defineGlobal('xl', createXlApi(xl, splitWords, ctx));
+  reportVirtCaps(s);
   // Proposed ABI hook, not called by the shim yet: its rejection tracker could print through
   // this (Node formatting, prompt redrawn) instead of writing to the console directly.
   defineGlobal('__zazenUnhandledRejection', (reason: unknown) => reportUncaught(reason, 'unhandled promise rejection'));
@@ -80,12 +105,17 @@ function boot(s: Shim): void {
     readTextFile: (path) => (globalThis as unknown as { fs: { readTextFile(p: string): string } }).fs.readTextFile(path),
   });
   setOutputSink((t) => repl.write(t));
+  setHypervisorConsole((t) => writeOutput(t));
   setPollHook(
     createPollHook({
       timers,
       readInput: () => s.consoleRead(),
-      onInput: (bytes) => repl.feed(bytes),
-      onError: (err) => reportUncaught(err, 'in the console input handler'),
+      onInput: (bytes) => {
+        const rest = routeInput(bytes);
+        if (rest) repl.feed(rest);
+      },
+      onError: (err) => reportUncaught(err, 'in the event loop'),
+      runGuests: () => runLoop.run(),
     }),
   );
   log('zazen: REPL ready');

@@ -1,6 +1,8 @@
-// A fake shim for unit tests: host memory in an ArrayBuffer, a scripted console, a hand-driven clock.
-import type { BootInfo, BootModule, HostPhysAddr, MemStats, Shim } from '../src/hv/abi';
+// A fake shim for unit tests: paged host memory, a scripted console, a hand-driven clock, scripted guests.
+import type { BootInfo, BootModule, HostPhysAddr, MemStats, Shim, VcpuCreated, VirtCaps } from '../src/hv/abi';
 import { encodeUtf8 } from '../src/runtime/utf8';
+import { FakeMemory } from './fakeMemory';
+import { FakeVirt } from './fakeVirt';
 
 /** A boot module for the fake: its name and contents. */
 export interface FakeModule {
@@ -11,7 +13,7 @@ export interface FakeModule {
 
 /** How to build the fake machine; every field has a default. */
 export interface FakeShimOptions {
-  /** Host memory size (physical addresses 0..size). Default 8 MiB. */
+  /** Host memory size (physical addresses 0..size); frames come from 4 MiB up. Default 64 MiB. */
   memoryBytes?: number;
   modules?: FakeModule[];
   /** CPUID answers by "leaf" or "leaf:subleaf" (hex or decimal); missing leaves read as zeros. */
@@ -47,7 +49,11 @@ export const QEMU64_SVM_CPUID: Record<string, [number, number, number, number]> 
 const FRAME = 4096;
 const FRAME_POOL_BASE = 0x400000;
 
-/** Implements the whole Shim interface in memory. physView returns a copy (tests write with writePhys). */
+/**
+ * Implements the whole Shim interface in memory. physView of a page-aligned 4 KiB range
+ * aliases that page (as the shim's views alias RAM); other ranges are copies. The ABI v2
+ * calls go to `virt` (test/fakeVirt.ts): domains, tables and scripted vCPUs.
+ */
 export class FakeShim implements Shim {
   /** Everything written to the console. */
   output = '';
@@ -57,7 +63,8 @@ export class FakeShim implements Shim {
   epochMs = Date.UTC(2025, 0, 1);
   /** Set to make the next runInterruptible call fail as if Ctrl-C arrived. */
   interruptNext = false;
-  readonly memory: ArrayBuffer;
+  readonly memory: FakeMemory;
+  readonly virt: FakeVirt;
   readonly portWrites: { port: number; size: number; value: number }[] = [];
   gcCount = 0;
   rebootCount = 0;
@@ -69,7 +76,9 @@ export class FakeShim implements Shim {
 
   constructor(opts: FakeShimOptions = {}) {
     this.opts = opts;
-    this.memory = new ArrayBuffer(opts.memoryBytes ?? 8 * 1024 * 1024);
+    this.memory = new FakeMemory(opts.memoryBytes ?? 64 * 1024 * 1024);
+    this.virt = new FakeVirt(this.memory, (n) => this.framesAlloc(n), (a, n) => this.framesFree(a, n), { now: () => this.nowNs, advance: (ms) => this.advance(ms) });
+    this.virt.inputPending = () => this.input.length > 0;
     this.moduleBytes = (opts.modules ?? []).map((m) => (typeof m.data === 'string' ? encodeUtf8(m.data) : m.data));
     let addr = 0x10000000;
     this.modules = (opts.modules ?? []).map((m, i) => {
@@ -98,11 +107,18 @@ export class FakeShim implements Shim {
 
   /** Stores bytes in host memory. */
   writePhys(addr: number, bytes: Uint8Array): void {
-    new Uint8Array(this.memory).set(bytes, addr);
+    this.memory.check(addr, bytes.length, 'writePhys');
+    this.memory.write(addr, bytes);
+  }
+
+  /** Reads bytes from host memory. */
+  readPhys(addr: number, length: number): Uint8Array {
+    this.memory.check(addr, length, 'readPhys');
+    return this.memory.read(addr, length);
   }
 
   abiVersion(): number {
-    return this.opts.abiVersion ?? 1;
+    return this.opts.abiVersion ?? 2;
   }
 
   consoleWrite(text: string): void {
@@ -133,16 +149,19 @@ export class FakeShim implements Shim {
     return this.epochMs + this.nowNs / 1e6;
   }
 
+  /** Frames handed out and not freed, by address. */
+  get liveFrames(): Map<number, number> {
+    return new Map(this.frames);
+  }
+
   /** The fake TSC runs at 1 GHz from 0, like QEMU's under -icount shift=0. */
   readTsc(): bigint {
     return BigInt(Math.floor(this.nowNs));
   }
 
   physView(addr: number, length: number): ArrayBuffer {
-    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length <= 0 || addr + length > this.memory.byteLength) {
-      throw new RangeError(`physView: 0x${addr.toString(16)}+${length} is not mapped memory`);
-    }
-    return this.memory.slice(addr, addr + length);
+    this.memory.check(addr, length, 'physView');
+    return this.memory.view(addr, length);
   }
 
   framesAlloc(count: number): HostPhysAddr {
@@ -152,15 +171,24 @@ export class FakeShim implements Shim {
       if (addr + count * FRAME <= start) break;
       addr = Math.max(addr, start + n * FRAME);
     }
-    if (addr + count * FRAME > this.memory.byteLength) throw new RangeError('framesAlloc: out of memory');
+    if (addr + count * FRAME > this.memory.size) throw new RangeError('framesAlloc: out of memory');
     this.frames.set(addr, count);
-    new Uint8Array(this.memory, addr, count * FRAME).fill(0);
+    this.memory.zeroPages(addr / FRAME, count);
     return addr as HostPhysAddr;
   }
 
+  /** Frees frames from framesAlloc; like the shim, any part of an allocation may be given back. */
   framesFree(addr: number, count: number): void {
-    if (this.frames.get(addr) !== count) throw new RangeError(`framesFree: 0x${addr.toString(16)}/${count} was not allocated`);
-    this.frames.delete(addr);
+    const end = addr + count * FRAME;
+    for (const [start, n] of this.frames) {
+      const stop = start + n * FRAME;
+      if (addr < start || end > stop || !Number.isInteger(count) || count < 1 || addr % FRAME) continue;
+      this.frames.delete(start);
+      if (addr > start) this.frames.set(start, (addr - start) / FRAME);
+      if (end < stop) this.frames.set(end, (stop - end) / FRAME);
+      return;
+    }
+    throw new RangeError(`framesFree: 0x${addr.toString(16)}/${count} was not allocated`);
   }
 
   memStats(): MemStats {
@@ -242,5 +270,53 @@ export class FakeShim implements Shim {
 
   reboot(): void {
     this.rebootCount++;
+  }
+
+  virtCaps(): VirtCaps {
+    return { ...this.virt.caps };
+  }
+
+  domainCreate(domid: number): number {
+    return this.virt.domainCreate(domid);
+  }
+
+  domainDestroy(handle: number): void {
+    this.virt.domainDestroy(handle);
+  }
+
+  domainSetNpt(handle: number, nptRoot: number): void {
+    this.virt.domainSetNpt(handle, nptRoot);
+  }
+
+  domainSetCpuid(handle: number, table: Uint32Array): void {
+    this.virt.domainSetCpuid(handle, table);
+  }
+
+  domainSetMsrs(handle: number, table: Uint32Array): void {
+    this.virt.domainSetMsrs(handle, table);
+  }
+
+  domainSetPorts(handle: number, bitmap: Uint8Array): void {
+    this.virt.domainSetPorts(handle, bitmap);
+  }
+
+  domainSetMmio(handle: number, ranges: Float64Array): void {
+    this.virt.domainSetMmio(handle, ranges);
+  }
+
+  domainSetHypercalls(handle: number, table: Uint32Array): void {
+    this.virt.domainSetHypercalls(handle, table);
+  }
+
+  vcpuCreate(domainHandle: number, vcpuId: number): VcpuCreated {
+    return this.virt.vcpuCreate(domainHandle, vcpuId);
+  }
+
+  vcpuDestroy(handle: number): void {
+    this.virt.vcpuDestroy(handle);
+  }
+
+  vcpuRun(handle: number, deadlineNs: number): number {
+    return this.virt.vcpuRun(handle, deadlineNs);
   }
 }

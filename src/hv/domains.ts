@@ -25,9 +25,15 @@ export interface Domain {
   flags(): DomainFlags;
 }
 
+/** DOMID_FIRST_RESERVED: ids from here up have special meanings in Xen. */
+export const DOMID_FIRST_RESERVED = 0x7ff0;
+
 /** Registered domains by id. */
 export class DomainTable {
   private byId = new Map<number, Domain>();
+  /** Names to domains, kept by register/remove/rename so lookups do not scan every domain. */
+  private names = new Map<string, Domain>();
+  private rover = 0;
 
   /** Adds a domain; its id and name must be unused. */
   register(d: Domain): void {
@@ -35,10 +41,23 @@ export class DomainTable {
     if (this.byId.has(d.id)) throw new Error(`domain id ${d.id} is already in use`);
     if (this.byName(d.name)) throw new Error(`domain name '${d.name}' is already in use`);
     this.byId.set(d.id, d);
+    this.names.set(d.name, d);
+  }
+
+  /** Renames a registered domain (xl's rename-restart); the new name must be unused. */
+  rename(d: Domain & { name: string }, name: string): void {
+    if (this.byId.get(d.id) !== d) throw new Error(`domain ${d.id} is not registered`);
+    const other = this.byName(name);
+    if (other && other !== d) throw new Error(`domain name '${name}' is already in use`);
+    if (this.names.get(d.name) === d) this.names.delete(d.name);
+    d.name = name;
+    this.names.set(name, d);
   }
 
   /** Removes a domain; returns false if it was not there. */
   remove(id: number): boolean {
+    const d = this.byId.get(id);
+    if (d && this.names.get(d.name) === d) this.names.delete(d.name);
     return this.byId.delete(id);
   }
 
@@ -49,8 +68,8 @@ export class DomainTable {
 
   /** The domain with this name. */
   byName(name: string): Domain | undefined {
-    for (const d of this.byId.values()) if (d.name === name) return d;
-    return undefined;
+    const d = this.names.get(name);
+    return d && d.name === name && this.byId.get(d.id) === d ? d : undefined;
   }
 
   /** Looks a domain up by name, or by id when given digits (as xl accepts both). */
@@ -63,6 +82,22 @@ export class DomainTable {
     return Array.from(this.byId.values()).sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * The id for a new domain as Xen picks it (XEN_DOMCTL_createdomain): the next free id after
+   * the last one handed out, wrapping from 0x7fef to 1, so ids are not reused until they wrap.
+   */
+  allocateId(): number {
+    const ids = DOMID_FIRST_RESERVED - 1;
+    for (let i = 1; i <= ids; i++) {
+      const id = ((this.rover + i - 1) % ids) + 1;
+      if (!this.byId.has(id)) {
+        this.rover = id;
+        return id;
+      }
+    }
+    throw new RangeError(`no free domain id (all ${ids} are in use)`);
+  }
+
   /** The lowest free id above 0 (Domain-0 is always 0). */
   nextFreeId(): number {
     let id = 1;
@@ -71,8 +106,11 @@ export class DomainTable {
   }
 }
 
-/** Domain-0: zazen itself. Its memory is the shim image, stacks and engine heap; it always runs. */
-export function createDomain0(): Domain {
+/**
+ * Domain-0: zazen itself. Its memory is the shim image, stacks and engine heap; it always runs.
+ * Its CPU time is the time since boot minus what guests used (guestCpuNs, 0 without guests).
+ */
+export function createDomain0(guestCpuNs: () => number = () => 0): Domain {
   return {
     id: 0,
     name: 'Domain-0',
@@ -81,8 +119,8 @@ export function createDomain0(): Domain {
       const m = shim().memStats();
       return Math.floor((m.imageBytes + m.stackBytes + m.heapBytes) / 1024);
     },
-    // zazen runs on the boot CPU all the time, so its CPU time is the time since boot.
-    cpuTimeNs: () => shim().monotonicNs(),
+    // zazen has the boot CPU whenever no guest runs on it.
+    cpuTimeNs: () => Math.max(0, shim().monotonicNs() - guestCpuNs()),
     flags: () => ({ running: true, blocked: false, paused: false, shutdown: false, shutdownReason: 0, dying: false }),
   };
 }

@@ -43,6 +43,13 @@ export interface GfnRange {
 export interface GuestMemoryOptions {
   /** Largest chunk asked of the frame source at once, in frames (default 262144 = 1 GiB). */
   maxChunkFrames?: number;
+  /**
+   * Give chunks of 512 frames or more a 2 MiB-aligned start, so the nested page table can
+   * map them with 2 MiB pages: ask for 511 frames more and hand the unaligned head and tail
+   * back at once. Needs a frame source that frees parts of an allocation (the shim's does);
+   * if the larger request fails, the chunk is taken unaligned. Default false.
+   */
+  alignLargeChunks?: boolean;
 }
 
 /** What one map/unmap did to the nested page table. */
@@ -94,11 +101,12 @@ export class GuestMemory {
   /** Populates the ranges (sorted, disjoint) with host frames and builds the nested page table. */
   static create(src: FrameSource, ranges: GfnRange[], opts: GuestMemoryOptions = {}): GuestMemory {
     const maxChunk = opts.maxChunkFrames === undefined ? 262144 : opts.maxChunkFrames;
+    const align = opts.alignLargeChunks === true;
     if (!Number.isInteger(maxChunk) || maxChunk < 1) throw new RangeError(`maxChunkFrames must be a positive integer, got ${maxChunk}`);
     checkRanges(ranges);
     const mem = new GuestMemory(src);
     try {
-      for (const r of ranges) mem.populate(r, maxChunk);
+      for (const r of ranges) mem.populate(r, maxChunk, align);
       const npt = new NestedPageTable({ alloc: () => mem.newTable(), view: (a) => mem.table(a) });
       mem.npt = npt;
       for (const r of mem.regions) npt.mapRun(r.gfn, r.hfn, 0, r.count);
@@ -321,13 +329,29 @@ export class GuestMemory {
     return addr;
   }
 
-  private populate(range: GfnRange, maxChunk: number): void {
+  /** count frames starting on a 2 MiB boundary (over-allocate, free head and tail); -1 if that fails. */
+  private tryAllocAligned(count: number): number {
+    const LARGE_BYTES = LARGE * PAGE_SIZE;
+    const raw = this.tryAlloc(count + LARGE - 1);
+    if (raw < 0) return -1;
+    const start = Math.ceil(raw / LARGE_BYTES) * LARGE_BYTES;
+    const head = (start - raw) / PAGE_SIZE;
+    const tail = LARGE - 1 - head;
+    if (head > 0) this.src.framesFree(raw, head);
+    if (tail > 0) this.src.framesFree(start + count * PAGE_SIZE, tail);
+    return start;
+  }
+
+  private populate(range: GfnRange, maxChunk: number, align: boolean): void {
     const hfn = new Uint32Array(range.count);
     let done = 0;
     let chunk = Math.min(maxChunk, range.count);
     while (done < range.count) {
       const want = Math.min(chunk, range.count - done);
-      const addr = this.tryAlloc(want);
+      // Aligned only where the guest range is too: a 2 MiB page needs both sides aligned.
+      const alignedGfn = (range.gfn + done) % LARGE === 0;
+      let addr = align && want >= LARGE && alignedGfn ? this.tryAllocAligned(want) : -1;
+      if (addr < 0) addr = this.tryAlloc(want);
       if (addr < 0) {
         if (want === 1) {
           throw new RangeError(`out of memory: populated ${this.ownPages} of the guest's pages, cannot get more frames`);

@@ -111,8 +111,8 @@ export function hostInfo(s: Shim = shim()): HostInfo {
     xen_version: `${XEN_MAJOR}.${XEN_MINOR}${XEN_EXTRA}`,
     // zazen runs PVH guests only (HVM containers), so no "xen-3.0-x86_64" PV capability.
     xen_caps: virt.hvm ? 'hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64' : '',
-    // No time-sharing scheduler yet: like Xen's "null" scheduler, vCPUs are statically placed.
-    xen_scheduler: 'null',
+    // Guests are time-sliced by a credit1-style scheduler (src/hv/sched/credit.ts).
+    xen_scheduler: 'credit',
     xen_pagesize: 4096,
     // zazen reserves no part of a guest's virtual address space.
     platform_params: 'virt_start=0x0',

@@ -81,7 +81,13 @@ export class NestedPageTable {
       }
       const pt = this.tables.view(this.walk(g, 1));
       const end = Math.min(to, i + LARGE - (g % LARGE));
-      for (; i < end; i++) put(pt, tableIndex(gfn + i, 1), hfn[i] * PAGE, ALL);
+      // Consecutive gfns use consecutive entries of one page table. The entry's halves come
+      // straight from the frame number (int32 shifts, as this loop runs once per page).
+      for (let idx = g % LARGE; i < end; i++, idx++) {
+        const f = hfn[i];
+        pt[2 * idx] = ((f << 12) | ALL) >>> 0;
+        pt[2 * idx + 1] = f >>> 20;
+      }
     }
   }
 

@@ -9,11 +9,24 @@ export interface LoopParts {
   readInput: () => string;
   /** Receives the bytes, e.g. the REPL. */
   onInput: (bytes: string) => void;
-  /** Receives anything the input handler throws. */
+  /** Receives anything the input handler (or the guest runner) throws. */
   onError: (err: unknown) => void;
+  /** Runs guests for a while (src/hv/runLoop.ts); returns their next deadline (ns, now if still runnable) or -1. */
+  runGuests?: () => number;
 }
 
-/** Builds __zazenPoll: feeds input, runs due timers, returns the next deadline (ns) or -1. */
+/** The earlier of two deadlines, where -1 means none. */
+export function earliestDeadline(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * Builds __zazenPoll: feeds input, runs due timers, then lets guests run for their budget,
+ * and returns the next deadline (ns) or -1. Input and timers always come first, so however
+ * busy the guests are, the REPL is served at every call.
+ */
 export function createPollHook(parts: LoopParts): PollHook {
   return () => {
     try {
@@ -23,7 +36,15 @@ export function createPollHook(parts: LoopParts): PollHook {
       parts.onError(err);
     }
     parts.timers.runDue();
-    return parts.timers.nextDeadline();
+    let guests = -1;
+    if (parts.runGuests) {
+      try {
+        guests = parts.runGuests();
+      } catch (err) {
+        parts.onError(err);
+      }
+    }
+    return earliestDeadline(parts.timers.nextDeadline(), guests);
   };
 }
 

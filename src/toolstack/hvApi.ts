@@ -2,6 +2,8 @@
 import { shim, type BootInfo, type MemStats, type Shim } from '../hv/abi';
 import type { AcpiInfo } from '../hv/acpi';
 import { domains, type DomainTable } from '../hv/domains';
+import type { Hypervisor } from '../hv/hypervisor';
+import type { RunLoop } from '../hv/runLoop';
 import { acpiInfo, hostInfo, type HostInfo } from '../hv/hostInfo';
 import { dmesg, log } from '../hv/log';
 import { ENGINE, XEN_EXTRA, XEN_MAJOR, XEN_MINOR, ZAZEN_VERSION } from '../hv/version';
@@ -28,10 +30,14 @@ export interface HvApi {
   readonly shim: Shim;
   /** The TSC when the REPL first showed its prompt (under QEMU -icount: instructions since reset). */
   promptTsc: bigint;
+  /** The hypervisor: guest domains, the scheduler (hv.hypervisor.sched), pause/destroy... */
+  readonly hypervisor?: Hypervisor;
+  /** The guest run loop and its counters. */
+  readonly runLoop?: RunLoop;
 }
 
-/** Builds the `hv` global. */
-export function createHvApi(): HvApi {
+/** Builds the `hv` global (with the hypervisor and run loop when booted). */
+export function createHvApi(hypervisor?: Hypervisor, runLoop?: RunLoop): HvApi {
   let boot: BootInfo | undefined;
   return {
     version: { zazen: ZAZEN_VERSION, xen: `${XEN_MAJOR}.${XEN_MINOR}${XEN_EXTRA}`, engine: ENGINE },
@@ -49,5 +55,7 @@ export function createHvApi(): HvApi {
       return shim();
     },
     promptTsc: 0n,
+    hypervisor,
+    runLoop,
   };
 }

@@ -1,6 +1,7 @@
 // Domain management: INTRODUCE, RELEASE, RESUME, SET_TARGET, IS_DOMAIN_INTRODUCED, GET_DOMAIN_PATH and the special watches.
 import { Connection, Delivery, XenStore } from './state';
 import { XsNode, walk, mapTree } from './tree';
+import { childForEach } from './children';
 import { domainPath, childPath } from './path';
 import { DOMID_FIRST_RESERVED, DOMID_SELF } from './perms';
 import { latin1Bytes } from './bytes';
@@ -83,7 +84,7 @@ export function releaseDomain(store: XenStore, domid: number, out: Delivery[]): 
       orphans.push(p);
       return;
     }
-    n.children.forEach((c, name) => scan(childPath(p, name), c));
+    childForEach(n.children, (c, name) => scan(childPath(p, name), c));
   };
   scan('/', store.snap.root);
   const admin = store.connect(0);
@@ -167,7 +168,7 @@ export function checkStore(store: XenStore, repair: boolean): string[] {
     count(n);
     if (n.perms.length === 0) problems.push(p + ': no permissions');
     let len = 0;
-    n.children.forEach((_c, name) => (len += name.length + 1));
+    childForEach(n.children, (_c, name) => (len += name.length + 1));
     if (len !== n.childLen) problems.push(p + ': child list length ' + n.childLen + ' should be ' + len);
   });
   store.snap.specials.forEach(count);

@@ -1,7 +1,7 @@
 // The node operations (READ, WRITE, MKDIR, RM, DIRECTORY, DIRECTORY_PART, GET_PERMS, SET_PERMS) as xenstored does them.
 import { View, getNode, putNode, nodeCount, addNodes } from './view';
 import { XsNode, leaf, nodeSize, withFields } from './tree';
-import { NO_CHILDREN, withChild, childList } from './children';
+import { NO_CHILDREN, withChild, childList, childForEach } from './children';
 import { canonicalize, parentPath, baseName, childPath } from './path';
 import { PERM_READ, PERM_WRITE, PERM_OWNER, Perm, accessFor, parsePerms, permToString } from './perms';
 import { latin1Bytes, latin1String, nulJoin, nulStrings, countNuls, atoi } from './bytes';
@@ -14,13 +14,8 @@ const EMPTY = new Uint8Array(0);
 /** The single argument of a payload that must be exactly "arg\0" (xenstored's onearg); fails with EINVAL otherwise. */
 export function oneArg(p: Uint8Array): string {
   const n = p.length;
-  if (n === 0 || p[n - 1] !== 0) fail('EINVAL');
-  let s = '';
-  for (let i = 0; i < n - 1; i++) {
-    if (p[i] === 0) fail('EINVAL');
-    s += String.fromCharCode(p[i]);
-  }
-  return s;
+  if (n === 0 || p[n - 1] !== 0 || p.indexOf(0) !== n - 1) fail('EINVAL');
+  return latin1String(p, 0, n - 1);
 }
 
 /** Canonicalizes a request path for the caller, failing with EINVAL like xenstored. */
@@ -196,7 +191,7 @@ export function opRm(v: View, payload: Uint8Array): Uint8Array {
   const before = v.snap;
   // Children before parents, as xenstored's tree walk deletes; the removal's root fires ancestors' watches too.
   const visit = (p: string, n: XsNode): void => {
-    n.children.forEach((ch, nm) => visit(childPath(p, nm), ch));
+    childForEach(n.children, (ch, nm) => visit(childPath(p, nm), ch));
     addNodes(v, n.perms[0].id, -1);
     if (v.events) fireWatches(v.store, v.events, before, p, n, p === name ? Match.Subtree : Match.Exact);
   };

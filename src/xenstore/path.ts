@@ -1,9 +1,25 @@
-// XenStore path rules: valid characters, relative paths, length limits, parents and subtree tests.
+// XenStore path rules: valid characters, relative paths, length limits, parents and components.
 import { ABS_PATH_MAX } from './wire';
 
 const VALID = /^[A-Za-z0-9\-/_@]*$/;
-// xenstored measures the length of "/local/domain/<id>/..." paths after this prefix (sscanf "%5u/").
-const LOCAL_PREFIX = /^\/local\/domain\/(?:-?[0-9]{1,4}|[0-9]{5})\//;
+const LOCAL = '/local/domain/';
+
+/**
+ * Length of a "/local/domain/<id>/" prefix, 0 when there is none: xenstored measures path-max after it. Its
+ * sscanf("%5u/") takes at most five characters for the id, a leading '-' among them.
+ */
+function localPrefixLength(name: string): number {
+  if (name.lastIndexOf(LOCAL, 0) !== 0) return 0;
+  const at = LOCAL.length;
+  const neg = name.charCodeAt(at) === 45 ? 1 : 0;
+  let i = at + neg;
+  while (i < name.length && i - at < 5) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i > at + neg && name.charCodeAt(i) === 47 ? i + 1 : 0;
+}
 
 /** Returns the base path that relative paths of domain `domid` hang off. */
 export function domainPath(domid: number): string {
@@ -24,9 +40,7 @@ export function canonicalize(node: string, implicit: string, allowSpecial: boole
   if (name.indexOf('//') >= 0) return undefined;
   if (name.length > ABS_PATH_MAX) return undefined;
   if (pathMax > 0) {
-    const m = LOCAL_PREFIX.exec(name);
-    const off = m ? m[0].length : 0;
-    if (name.length - off >= pathMax) return undefined;
+    if (name.length - localPrefixLength(name) >= pathMax) return undefined;
   }
   return name;
 }
@@ -50,33 +64,4 @@ export function segments(path: string): string[] {
 /** Joins a parent path and a child name. */
 export function childPath(parent: string, name: string): string {
   return parent === '/' ? '/' + name : parent + '/' + name;
-}
-
-/** True when `child` is `parent` or below it, at most `depth` levels down when depth >= 0 (xenstored's is_child). */
-export function isChild(child: string, parent: string, depth: number): boolean {
-  const len = parent.length;
-  if (child.length < len || child.substring(0, len) !== parent) return false;
-  if (len > 1 && child.length > len && child.charCodeAt(len) !== 47) return false;
-  if (depth < 0 || child.length === len) return true;
-  // Count the slashes that start each level below `parent`; "/" itself already supplies one.
-  let levels = len === 1 ? 1 : 0;
-  for (let i = len; i < child.length; i++) {
-    if (child.charCodeAt(i) === 47) levels++;
-    if (levels > depth) return false;
-  }
-  return true;
-}
-
-/** Lists `path` and its ancestors up to "/", nearest first; special '@' paths stop at their first component. */
-export function selfAndAncestors(path: string): string[] {
-  const out = [path];
-  if (path.charCodeAt(0) === 64) {
-    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) out.push(path.substring(0, i));
-    return out;
-  }
-  for (let p = path; p !== '/'; ) {
-    p = parentPath(p);
-    out.push(p);
-  }
-  return out;
 }

@@ -2,6 +2,7 @@
 import { Perms, PERM_NONE, PERM_READ, DOMID_ANY, Caller } from './perms';
 import { XsNode, leaf } from './tree';
 import { NO_CHILDREN, withChild } from './children';
+import { WatchIndex } from './watchIndex';
 import { Quotas, defaultQuotas } from './quota';
 import { Message, XsErrno } from './wire';
 import { domainPath } from './path';
@@ -111,7 +112,7 @@ export class XenStore {
   readonly maxSeen = new Map<string, number>();
   readonly domains = new Map<number, DomainInfo>();
   /** Watches by watched path. */
-  readonly watchIndex = new Map<string, Watch[]>();
+  readonly watchIndex = new WatchIndex();
   readonly connections = new Set<Connection>();
   hooks: ServerHooks;
   logging = false;

@@ -4,6 +4,7 @@ import { Message } from './wire';
 import { View, liveView, peek, finish } from './view';
 import { exceeds } from './quota';
 import { fail } from './fail';
+import { latin1String } from './bytes';
 
 /** Opens a transaction on a connection and returns its id (ids start at 1 and skip ones in use). */
 export function startTransaction(store: XenStore, conn: Connection): number {
@@ -49,9 +50,13 @@ export function commitTransaction(store: XenStore, conn: Connection, tx: Transac
   for (const m of tx.ops) apply(v, m);
   finish(v);
   // xenstored fires one event per changed node at commit; a node written twice gives one event.
+  if (events.length < 2) {
+    if (events.length === 1) out.push(events[0]);
+    return;
+  }
   const seen = new Set<string>();
   for (const e of events) {
-    const key = e.conn.serial + ':' + String.fromCharCode.apply(null, e.msg.payload as unknown as number[]);
+    const key = e.conn.serial + ':' + latin1String(e.msg.payload);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(e);

@@ -1,13 +1,13 @@
 // The store's immutable tree: nodes are never changed in place, so any root is a consistent snapshot.
 import { Perms } from './perms';
 import { segments } from './path';
-import { ChildMap, NO_CHILDREN, withChild, withoutChild } from './children';
+import { Children, NO_CHILDREN, childForEach, childGet, withChild, withoutChild } from './children';
 
 /** One node: value, permissions, children in creation order, and the generation of its last change. */
 export interface XsNode {
   readonly value: Uint8Array;
   readonly perms: Perms;
-  readonly children: ChildMap;
+  readonly children: Children;
   /** Bytes of the children list as xenstored stores it: each name plus a NUL. */
   readonly childLen: number;
   /** Unique per change of this node's value, permissions or child list. */
@@ -37,15 +37,37 @@ export function nodeSize(n: { value: Uint8Array; perms: Perms; childLen: number 
   return 16 + 8 * n.perms.length + n.value.length + n.childLen;
 }
 
+// The nodes met by the last successful lookup (root first, found node last) and where it started: an update
+// usually replaces the node it has just looked up, and then need not walk the tree a second time. Nodes are
+// immutable, so the chain stays right for as long as the same root and path are asked about.
+let memoRoot: XsNode | null = null;
+let memoPath = '';
+let memoDepth = 0;
+const memoChain: XsNode[] = [];
+/** The path components the last lookup used as keys (so an update need not split the path again). */
+const memoNames: string[] = [];
+
 /** Finds the node at an absolute path. */
 export function lookup(root: XsNode, path: string): XsNode | undefined {
   if (path === '/') return root;
+  memoRoot = null;
   let n: XsNode | undefined = root;
   let start = 1;
+  let depth = 0;
   for (;;) {
+    memoChain[depth] = n;
     const end = path.indexOf('/', start);
-    n = n.children.get(end < 0 ? path.substring(start) : path.substring(start, end));
-    if (n === undefined || end < 0) return n;
+    const name = end < 0 ? path.substring(start) : path.substring(start, end);
+    memoNames[depth++] = name;
+    n = childGet(n.children, name);
+    if (n === undefined) return undefined;
+    if (end < 0) {
+      memoChain[depth] = n;
+      memoDepth = depth;
+      memoRoot = root;
+      memoPath = path;
+      return n;
+    }
     start = end + 1;
   }
 }
@@ -55,38 +77,51 @@ export function lookup(root: XsNode, path: string): XsNode | undefined {
  * The parent must exist. When the parent's child list changes (add or remove), the parent takes `parentGen`.
  */
 export function replaceNode(root: XsNode, path: string, node: XsNode | undefined, parentGen: number): XsNode {
-  const segs = segments(path);
-  if (segs.length === 0) {
-    if (!node) throw new Error('xenstore: the root cannot be removed');
-    return node;
+  // chain[i] is the node i levels down; chain[depth] the node being replaced (undefined when new).
+  let chain: (XsNode | undefined)[];
+  let segs: string[];
+  let depth: number;
+  if (root === memoRoot && path === memoPath) {
+    chain = memoChain;
+    segs = memoNames;
+    depth = memoDepth;
+  } else {
+    segs = segments(path);
+    depth = segs.length;
+    if (depth === 0) {
+      if (!node) throw new Error('xenstore: the root cannot be removed');
+      return node;
+    }
+    chain = [root];
+    for (let i = 0; i < depth; i++) {
+      const c: XsNode | undefined = childGet((chain[i] as XsNode).children, segs[i]);
+      if (c === undefined && i < depth - 1) throw new Error('xenstore: missing parent of ' + path);
+      chain.push(c);
+    }
   }
-  return rebuild(root, segs, 0, node, parentGen);
-}
-
-function rebuild(n: XsNode, segs: string[], i: number, node: XsNode | undefined, parentGen: number): XsNode {
-  const name = segs[i];
-  const old = n.children.get(name);
-  if (i < segs.length - 1) {
-    if (!old) throw new Error('xenstore: missing parent of /' + segs.join('/'));
-    const children = withChild(n.children, name, rebuild(old, segs, i + 1, node, parentGen));
-    return { value: n.value, perms: n.perms, children, childLen: n.childLen, generation: n.generation };
+  const parent = chain[depth - 1] as XsNode;
+  const name = segs[depth - 1];
+  const listChanged = (chain[depth] === undefined) !== (node === undefined);
+  const childLen = parent.childLen + (listChanged ? (node ? name.length + 1 : -(name.length + 1)) : 0);
+  const children = node ? withChild(parent.children, name, node) : withoutChild(parent.children, name);
+  let cur: XsNode = { value: parent.value, perms: parent.perms, children, childLen, generation: listChanged ? parentGen : parent.generation };
+  for (let i = depth - 2; i >= 0; i--) {
+    const p = chain[i] as XsNode;
+    cur = { value: p.value, perms: p.perms, children: withChild(p.children, segs[i], cur), childLen: p.childLen, generation: p.generation };
   }
-  const children = node ? withChild(n.children, name, node) : withoutChild(n.children, name);
-  const listChanged = (old === undefined) !== (node === undefined);
-  const childLen = n.childLen + (listChanged ? (node ? name.length + 1 : -(name.length + 1)) : 0);
-  return { value: n.value, perms: n.perms, children, childLen, generation: listChanged ? parentGen : n.generation };
+  return cur;
 }
 
 /** Visits a subtree depth-first, parents before children, with each node's path. */
 export function walk(n: XsNode, path: string, visit: (path: string, n: XsNode) => void): void {
   visit(path, n);
-  n.children.forEach((c, name) => walk(c, path === '/' ? '/' + name : path + '/' + name, visit));
+  childForEach(n.children, (c, name) => walk(c, path === '/' ? '/' + name : path + '/' + name, visit));
 }
 
 /** Returns a copy of a subtree with `f` applied to every node (f returns the node itself to keep it). */
 export function mapTree(n: XsNode, path: string, f: (path: string, n: XsNode) => XsNode): XsNode {
   let children = n.children;
-  n.children.forEach((c, name) => {
+  childForEach(n.children, (c, name) => {
     const m = mapTree(c, path === '/' ? '/' + name : path + '/' + name, f);
     if (m !== c) children = withChild(children, name, m);
   });

@@ -11,20 +11,20 @@ export interface View {
   readonly caller: Connection;
   /** The transaction, when the request runs inside one. */
   readonly tx: Transaction | null;
-  /** Node-count changes made by this request (applied on success). */
-  readonly delta: Map<number, number>;
+  /** Node-count changes made by this request (applied on success); null until there is one. */
+  delta: Map<number, number> | null;
   /** Watch events raised so far; null inside a transaction (commit replays and raises them). */
   readonly events: Delivery[] | null;
 }
 
 /** Makes a view of the live store. */
 export function liveView(store: XenStore, caller: Connection, events: Delivery[]): View {
-  return { snap: store.snap, store, caller, tx: null, delta: new Map(), events };
+  return { snap: store.snap, store, caller, tx: null, delta: null, events };
 }
 
 /** Makes a view of a transaction's snapshot. */
 export function txView(store: XenStore, caller: Connection, tx: Transaction): View {
-  return { snap: tx.snap, store, caller, tx, delta: new Map(), events: null };
+  return { snap: tx.snap, store, caller, tx, delta: null, events: null };
 }
 
 /** Looks a node up in a snapshot without recording anything. */
@@ -66,21 +66,24 @@ export function putNode(v: View, path: string, node: XsNode | undefined, parentG
 export function nodeCount(v: View, domid: number): number {
   const base = v.store.nodeCounts.get(domid) || 0;
   const tx = v.tx ? v.tx.delta.get(domid) || 0 : 0;
-  return base + tx + (v.delta.get(domid) || 0);
+  return base + tx + (v.delta === null ? 0 : v.delta.get(domid) || 0);
 }
 
 /** Changes a domain's node count within the view. */
 export function addNodes(v: View, domid: number, by: number): void {
+  if (v.delta === null) v.delta = new Map();
   v.delta.set(domid, (v.delta.get(domid) || 0) + by);
 }
 
 /** Makes the view's changes permanent: the live store, or the transaction's snapshot. */
 export function finish(v: View): void {
   const target = v.tx ? v.tx.delta : null;
-  v.delta.forEach((d, domid) => {
-    if (target) target.set(domid, (target.get(domid) || 0) + d);
-    else v.store.bump(v.store.nodeCounts, domid, d);
-  });
+  if (v.delta !== null) {
+    v.delta.forEach((d, domid) => {
+      if (target) target.set(domid, (target.get(domid) || 0) + d);
+      else v.store.bump(v.store.nodeCounts, domid, d);
+    });
+  }
   if (v.tx) v.tx.snap = v.snap;
   else v.store.snap = v.snap;
 }

@@ -1,9 +1,8 @@
 // Watches: registration, the per-path index, and matching a change against them (xenstored's watch.c).
 import { Connection, Delivery, Snapshot, Watch, XenStore } from './state';
 import { XsNode } from './tree';
-import { isChild, parentPath, selfAndAncestors } from './path';
+import { parentPath } from './path';
 import { Perms, PERM_READ, accessFor } from './perms';
-import { latin1Bytes } from './bytes';
 import { PAYLOAD_MAX, XsType } from './wire';
 import { peek } from './view';
 
@@ -24,9 +23,7 @@ export type Match = (typeof Match)[keyof typeof Match];
 /** Registers a watch in its connection and the index. */
 export function addWatch(store: XenStore, w: Watch): void {
   w.conn.watches.push(w);
-  const list = store.watchIndex.get(w.path);
-  if (list) list.push(w);
-  else store.watchIndex.set(w.path, [w]);
+  store.watchIndex.add(w);
   store.bump(store.watchCounts, w.conn.domid, 1);
 }
 
@@ -35,12 +32,7 @@ export function removeWatch(store: XenStore, w: Watch): void {
   const own = w.conn.watches;
   const i = own.indexOf(w);
   if (i >= 0) own.splice(i, 1);
-  const list = store.watchIndex.get(w.path);
-  if (list) {
-    const j = list.indexOf(w);
-    if (j >= 0) list.splice(j, 1);
-    if (list.length === 0) store.watchIndex.delete(w.path);
-  }
+  store.watchIndex.remove(w);
   store.bump(store.watchCounts, w.conn.domid, -1);
 }
 
@@ -51,26 +43,33 @@ export function removeAllWatches(store: XenStore, conn: Connection): void {
 
 /** Builds the WATCH_EVENT message "path\0token\0", or null when it would exceed the payload limit (xenstored drops it). */
 export function eventMessage(path: string, token: string): { type: number; reqId: number; txId: number; payload: Uint8Array } | null {
-  if (path.length + token.length + 2 > PAYLOAD_MAX) return null;
-  return { type: XsType.WATCH_EVENT, reqId: 0, txId: 0, payload: latin1Bytes(path + '\0' + token + '\0') };
+  return eventFor(path, 0, token);
 }
+
+/** eventMessage for `path` without its first `skip` characters (the watch's implicit prefix), built without concatenating. */
+function eventFor(path: string, skip: number, token: string): { type: number; reqId: number; txId: number; payload: Uint8Array } | null {
+  const plen = path.length - skip;
+  if (plen + token.length + 2 > PAYLOAD_MAX) return null;
+  const out = new Uint8Array(plen + token.length + 2);
+  for (let i = 0; i < plen; i++) out[i] = path.charCodeAt(skip + i) & 0xff;
+  for (let i = 0; i < token.length; i++) out[plen + 1 + i] = token.charCodeAt(i) & 0xff;
+  return { type: XsType.WATCH_EVENT, reqId: 0, txId: 0, payload: out };
+}
+
+// What fires for each kind of change, given how many levels below the watched path the change is.
+const keepSubtree = (w: Watch, levels: number): boolean => w.depth < 0 || levels <= w.depth;
+const keepDepth = (w: Watch, levels: number): boolean => levels === 0 || (w.depth > 0 && levels <= w.depth);
 
 function candidates(store: XenStore, path: string, match: Match): Watch[] {
   const out: Watch[] = [];
   if (match === Match.Exact || match === Match.NoDepth) {
-    const list = store.watchIndex.get(path);
+    const list = store.watchIndex.exact(path);
     if (list) for (const w of list) if (match === Match.Exact || w.depth < 0) out.push(w);
     return out;
   }
-  const ancestors = selfAndAncestors(path);
-  for (const a of ancestors) {
-    const list = store.watchIndex.get(a);
-    if (!list) continue;
-    for (const w of list) {
-      if (match === Match.Subtree ? isChild(path, w.path, w.depth) : a === path || (w.depth > 0 && isChild(path, w.path, w.depth))) out.push(w);
-    }
-  }
-  if (ancestors.length > 1 && out.length > 1) out.sort((a, b) => a.seq - b.seq);
+  // Watches from several paths leave in registration order, as xenstored's single watch list would give them.
+  const lists = store.watchIndex.collect(path, match === Match.Subtree ? keepSubtree : keepDepth, out);
+  if (lists > 1) out.sort((a, b) => a.seq - b.seq);
   return out;
 }
 
@@ -101,7 +100,7 @@ export function fireWatches(store: XenStore, out: Delivery[], snap: Snapshot, pa
       allowed = permitted(w.conn, snap, path, node, oldPerms);
     }
     if (!allowed) continue;
-    const msg = eventMessage(path.substring(w.prefixLen), w.token);
+    const msg = eventFor(path, w.prefixLen, w.token);
     if (msg) out.push({ conn: w.conn, msg });
   }
 }

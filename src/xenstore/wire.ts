@@ -61,13 +61,25 @@ export interface Message {
 /** Serializes a message into header plus payload bytes. */
 export function encodeMessage(m: Message): Uint8Array {
   const out = new Uint8Array(HEADER_SIZE + m.payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, m.type >>> 0, true);
-  v.setUint32(4, m.reqId >>> 0, true);
-  v.setUint32(8, m.txId >>> 0, true);
-  v.setUint32(12, m.payload.length, true);
-  out.set(m.payload, HEADER_SIZE);
+  encodeMessageInto(m, out, 0);
   return out;
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = v >>> 24;
+}
+
+/** Writes a message's header and payload into `out` at `at`; returns the offset just past it. */
+export function encodeMessageInto(m: Message, out: Uint8Array, at: number): number {
+  putU32(out, at, m.type >>> 0);
+  putU32(out, at + 4, m.reqId >>> 0);
+  putU32(out, at + 8, m.txId >>> 0);
+  putU32(out, at + 12, m.payload.length);
+  out.set(m.payload, at + HEADER_SIZE);
+  return at + HEADER_SIZE + m.payload.length;
 }
 
 /** Builds an ERROR reply echoing the request's ids. */

@@ -137,7 +137,7 @@ describe('xl list', () => {
   });
 
   test('unsupported options are refused clearly', () => {
-    expect(() => runXl('list -l')).toThrow('--long is not supported yet');
+    expect(() => runXl('list -v')).toThrow('--verbose is not supported yet');
   });
 });
 

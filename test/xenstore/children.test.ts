@@ -1,8 +1,8 @@
-// The persistent child containers (B+tree, hash trie, child sets) against a plain Map, old versions included.
+// The persistent child containers (vector, hash trie, child sets) against plain arrays and Maps, old versions included.
 import { describe, expect, test } from '@jest/globals';
-import { BTree, btCheck, btForEach, btGet, btRemove, btSet } from '../../src/xenstore/btree';
-import { Hamt, hamtForEach, hamtGet, hamtRemove, hamtSet, hashString } from '../../src/xenstore/hamt';
-import { ChildMap, NO_CHILDREN, childList, childNames, withChild, withoutChild } from '../../src/xenstore/children';
+import { PVec, PV_EMPTY, pvGet, pvSet } from '../../src/xenstore/pvec';
+import { Hamt, hamtForEach, hamtGet, hamtRemove, hamtSet, hamtSize, hashString } from '../../src/xenstore/hamt';
+import { Children, NO_CHILDREN, childCount, childForEach, childGet, childList, childNames, withChild, withoutChild } from '../../src/xenstore/children';
 import { XsNode, leaf } from '../../src/xenstore/tree';
 import { latin1String } from '../../src/xenstore/bytes';
 
@@ -19,48 +19,23 @@ function rng(seed: number): (n: number) => number {
   };
 }
 
-describe('persistent B+tree', () => {
-  test('random inserts and removals match a sorted map, keep invariants, and leave old roots intact', () => {
+describe('persistent vector', () => {
+  test('random sets (growing and clearing) match an array, and old versions are untouched', () => {
     const r = rng(7);
-    let t: BTree<number, string> = null;
-    const model = new Map<number, string>();
-    const history: [BTree<number, string>, [number, string][]][] = [];
-    for (let step = 0; step < 6000; step++) {
-      const k = r(700);
-      if (r(3) === 0) {
-        t = btRemove(t, k);
-        model.delete(k);
-      } else {
-        t = btSet(t, k, 'v' + step);
-        model.set(k, 'v' + step);
-      }
-      if (step % 97 === 0) {
-        expect(btCheck(t)).toBe('');
-        history.push([t, Array.from(model.entries()).sort((a, b) => a[0] - b[0])]);
-      }
-      expect(btGet(t, k)).toBe(model.get(k));
+    let v: PVec<number> = PV_EMPTY;
+    const model: (number | undefined)[] = [];
+    const history: [PVec<number>, (number | undefined)[]][] = [];
+    for (let step = 0; step < 4000; step++) {
+      // Mostly small positions, now and then far ones, so the trie grows by several levels.
+      const i = r(10) === 0 ? r(70000) : r(300);
+      const x = r(4) === 0 ? undefined : step;
+      v = pvSet(v, i, x);
+      model[i] = x;
+      expect(pvGet(v, i)).toBe(x);
+      if (step % 199 === 0) history.push([v, model.slice()]);
     }
-    for (const [root, want] of history) {
-      const got: [number, string][] = [];
-      btForEach(root, (v, k) => got.push([k, v]));
-      expect(got).toEqual(want);
-    }
-    // Empty it completely.
-    for (const k of Array.from(model.keys())) t = btRemove(t, k);
-    expect(t).toBeNull();
-  });
-
-  test('string keys and sequential appends (the child-order use)', () => {
-    let t: BTree<string, number> = null;
-    for (let i = 0; i < 300; i++) t = btSet(t, 'k' + String(i).padStart(4, '0'), i);
-    expect(btCheck(t)).toBe('');
-    for (let i = 0; i < 300; i += 2) t = btRemove(t, 'k' + String(i).padStart(4, '0'));
-    expect(btCheck(t)).toBe('');
-    const vals: number[] = [];
-    btForEach(t, (v) => vals.push(v));
-    expect(vals).toEqual(Array.from({ length: 150 }, (_x, i) => 2 * i + 1));
-    expect(btGet(t, 'k0001')).toBe(1);
-    expect(btGet(t, 'k0002')).toBeUndefined();
+    for (const [old, want] of history) for (let i = 0; i < want.length; i += 37) expect(pvGet(old, i)).toBe(want[i]);
+    expect(pvGet(v, 2 ** 30)).toBeUndefined();
   });
 });
 
@@ -80,6 +55,7 @@ describe('persistent hash trie', () => {
         model.set(k, step);
       }
       expect(hamtGet(t, k)).toBe(model.get(k));
+      if (step % 500 === 0) expect(hamtSize(t)).toBe(model.size);
       if (step % 211 === 0) history.push([t, new Map(model)]);
     }
     for (const [root, want] of history) {
@@ -118,9 +94,9 @@ describe('child sets', () => {
 
   test('keeps creation order through growth past the array form, replacement, removal and shrinking', () => {
     const r = rng(3);
-    let c: ChildMap = NO_CHILDREN;
+    let c: Children = NO_CHILDREN;
     const model = new Map<string, XsNode>();
-    const versions: [ChildMap, [string, XsNode][]][] = [];
+    const versions: [Children, [string, XsNode][]][] = [];
     for (let step = 0; step < 5000; step++) {
       // Sizes wander between 0 and ~40, crossing the array/trie boundary often.
       const name = 'c' + r(40);
@@ -132,13 +108,13 @@ describe('child sets', () => {
         c = withChild(c, name, n);
         model.set(name, n);
       }
-      expect(c.size).toBe(model.size);
-      expect(c.get(name)).toBe(model.get(name));
+      expect(childCount(c)).toBe(model.size);
+      expect(childGet(c, name)).toBe(model.get(name));
       if (step % 53 === 0) versions.push([c, Array.from(model.entries())]);
     }
     for (const [v, want] of versions) {
       const got: [string, XsNode][] = [];
-      v.forEach((n, nm) => got.push([nm, n]));
+      childForEach(v, (n, nm) => got.push([nm, n]));
       expect(got).toEqual(want);
       expect(childNames(v)).toEqual(want.map((e) => e[0]));
       expect(latin1String(childList(v))).toBe(want.map((e) => e[0] + '\0').join(''));
@@ -146,14 +122,43 @@ describe('child sets', () => {
   });
 
   test('a replaced child keeps its place; a removed and re-added one goes last', () => {
-    let c: ChildMap = NO_CHILDREN;
+    let c: Children = NO_CHILDREN;
     for (let i = 0; i < 20; i++) c = withChild(c, 'd' + i, node(i));
     const before = childList(c);
     c = withChild(c, 'd5', node(100));
     expect(childList(c)).toBe(before);
-    expect(c.get('d5')).toEqual(node(100));
+    expect(childGet(c, 'd5')).toEqual(node(100));
     c = withChild(withoutChild(c, 'd5'), 'd5', node(101));
     expect(childNames(c).slice(-2)).toEqual(['d19', 'd5']);
     expect(childNames(c).length).toBe(20);
+  });
+
+  test('a large set that has built its native name index stays right through replacements, adds and removals', () => {
+    let c: Children = NO_CHILDREN;
+    const model = new Map<string, XsNode>();
+    for (let i = 0; i < 50; i++) {
+      const n = node(i);
+      c = withChild(c, 'k' + i, n);
+      model.set('k' + i, n);
+    }
+    // Enough lookups on one set of names to build the native index, then replacements that keep it.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 50; i++) expect(childGet(c, 'k' + i)).toBe(model.get('k' + i));
+    const before = c;
+    const beforeK7 = childGet(c, 'k7');
+    for (let i = 0; i < 50; i += 3) {
+      const n = node(1000 + i);
+      c = withChild(c, 'k' + i, n);
+      model.set('k' + i, n);
+    }
+    expect(childGet(before, 'k7')).toBe(beforeK7);
+    expect(childGet(c, 'missing')).toBeUndefined();
+    const added = node(5000);
+    c = withoutChild(withChild(c, 'new', added), 'k10');
+    model.set('new', added);
+    model.delete('k10');
+    const got: [string, XsNode][] = [];
+    childForEach(c, (n, nm) => got.push([nm, n]));
+    expect(got).toEqual(Array.from(model.entries()));
+    expect(childNames(before).length).toBe(50);
   });
 });

@@ -1,7 +1,7 @@
 // The byte-level parser: any chunking yields the same messages; oversize lengths are fatal; nothing throws.
 import { describe, expect, test } from '@jest/globals';
 import { MessageReader } from '../../src/xenstore/framer';
-import { encodeMessage, XsType } from '../../src/xenstore/wire';
+import { encodeMessage, XsType, xsTypeName } from '../../src/xenstore/wire';
 import { StreamSession } from '../../src/xenstore/host';
 import { XenStore } from '../../src/xenstore/state';
 import { latin1Bytes, latin1String } from '../../src/xenstore/bytes';
@@ -59,6 +59,31 @@ describe('message framing', () => {
     new DataView(bad.buffer).setUint32(12, 0xffffffff, true);
     s.receive(bad);
     expect(closed).toMatch(/4096/);
+  });
+});
+
+describe('session output batching', () => {
+  test("a request's watch events and reply leave in one write; other connections get their own", () => {
+    const store = new XenStore();
+    const writes: Uint8Array[][] = [[], []];
+    const msgsOf = (b: Uint8Array): string[] => new MessageReader().feed(b).messages.map((m) => xsTypeName[m.type] + ':' + latin1String(m.payload).replace(/\0/g, '|'));
+    const a = new StreamSession(store, 0, { write: (b) => writes[0].push(b), close: () => undefined });
+    const b = new StreamSession(store, 0, { write: (x) => writes[1].push(x), close: () => undefined, alloc: (n) => new Uint8Array(n) });
+    a.receive(encodeMessage({ type: XsType.WATCH, reqId: 1, txId: 0, payload: latin1Bytes('/w\0ta\0') }));
+    b.receive(encodeMessage({ type: XsType.WATCH, reqId: 1, txId: 0, payload: latin1Bytes('/w\0tb\0') }));
+    // Registering a watch: the reply, then its initial event, in one write.
+    expect(writes[0].map(msgsOf)).toEqual([['WATCH:OK|', 'WATCH_EVENT:/w|ta|']]);
+    writes[0].length = 0;
+    writes[1].length = 0;
+    // Two pipelined writes in one chunk: all four events and both replies in a single write to `a`.
+    const w1 = encodeMessage({ type: XsType.WRITE, reqId: 2, txId: 0, payload: latin1Bytes('/w\0x') });
+    const w2 = encodeMessage({ type: XsType.WRITE, reqId: 3, txId: 0, payload: latin1Bytes('/w/c\0y') });
+    const both = new Uint8Array(w1.length + w2.length);
+    both.set(w1, 0);
+    both.set(w2, w1.length);
+    a.receive(both);
+    expect(writes[0].map(msgsOf)).toEqual([['WATCH_EVENT:/w|ta|', 'WRITE:OK|', 'WATCH_EVENT:/w/c|ta|', 'WRITE:OK|']]);
+    expect(writes[1].map(msgsOf)).toEqual([['WATCH_EVENT:/w|tb|', 'WATCH_EVENT:/w/c|tb|']]);
   });
 });
 

@@ -1,5 +1,6 @@
 // `xl list`: the domain table in xl's exact column layout.
 import { domains as defaultTable, type Domain, type DomainTable } from '../../hv/domains';
+import type { GuestDomain } from '../../hv/guestDomain';
 import { parseArgs } from '../args';
 import { CommandError, type Command } from '../registry';
 
@@ -54,16 +55,64 @@ export function formatXlList(rows: DomainRow[]): string {
   return `${XL_LIST_HEADER}\n${rows.map((r) => `${formatRow(r)}\n`).join('')}`;
 }
 
-/** The `xl list [domain...]` subcommand. */
-export const xlListCommand: Command = {
-  name: 'list',
-  summary: 'List information about all/some domains',
-  usage: 'xl list [domain...]',
-  run(args, io) {
-    const { options, positional } = parseArgs(args, { flags: { l: 'long', v: 'verbose', Z: 'context', c: 'cpupool', n: 'numa' } });
-    const unsupported = Object.keys(options);
-    if (unsupported.length) throw new CommandError(`list: --${unsupported[0]} is not supported yet`);
-    io.write(formatXlList(listDomains(defaultTable, positional)));
-  },
-  complete: () => defaultTable.list().map((d) => d.name),
-};
+/** libxl's JSON names for shutdown actions (xl.cfg's hyphens become underscores). */
+function jsonAction(a: string): string {
+  return a.replace(/-/g, '_');
+}
+
+/** The libxl_domain_config JSON `xl list -l` prints for a guest (Domain-0 has none and is left out, as in xl). */
+export function domainJson(g: GuestDomain): object {
+  const c = g.config;
+  const b: { [k: string]: unknown } = {
+    max_vcpus: c.maxvcpus,
+    avail_vcpus: g.vcpuList.filter((v) => v.online).map((v) => v.id),
+    max_memkb: c.maxmem * 1024,
+    target_memkb: c.memory * 1024,
+    sched_params: { weight: c.weight, cap: c.cap },
+    kernel: c.kernel,
+    cmdline: c.cmdline,
+  };
+  if (c.ramdisk) b.ramdisk = c.ramdisk;
+  b['type.pvh'] = {};
+  return {
+    domid: g.id,
+    config: {
+      c_info: { type: 'pvh', name: g.name, uuid: g.uuid, run_hotplug_scripts: 'True' },
+      b_info: b,
+      on_poweroff: jsonAction(c.onPoweroff),
+      on_reboot: jsonAction(c.onReboot),
+      on_watchdog: jsonAction(c.onWatchdog),
+      on_crash: jsonAction(c.onCrash),
+      on_soft_reset: jsonAction(c.onSoftReset),
+    },
+  };
+}
+
+/** The `xl list [-l] [domain...]` subcommand over a domain table; guest details (for -l) come from guestOf. */
+export function createXlListCommand(table: DomainTable = defaultTable, guestOf: (id: number) => GuestDomain | undefined = () => undefined): Command {
+  return {
+    name: 'list',
+    summary: 'List information about all/some domains',
+    usage: 'xl list [-l] [domain...]',
+    run(args, io) {
+      const { options, positional } = parseArgs(args, { flags: { l: 'long', v: 'verbose', Z: 'context', c: 'cpupool', n: 'numa' } });
+      const unsupported = Object.keys(options).filter((k) => k !== 'long');
+      if (unsupported.length) throw new CommandError(`list: --${unsupported[0]} is not supported yet`);
+      const rows = listDomains(table, positional);
+      if (!options.long) {
+        io.write(formatXlList(rows));
+        return;
+      }
+      const out: object[] = [];
+      for (const r of rows) {
+        const g = guestOf(r.id);
+        if (g) out.push(domainJson(g));
+      }
+      io.write(`${JSON.stringify(out, null, 4)}\n`);
+    },
+    complete: () => table.list().map((d) => d.name),
+  };
+}
+
+/** `xl list` without access to guest details (-l then lists nothing). */
+export const xlListCommand: Command = createXlListCommand();
