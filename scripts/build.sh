@@ -14,3 +14,6 @@ if cmp -s build/zazen.js.new build/zazen.js; then rm build/zazen.js.new; else mv
 make -s -C runtime-c-shim BUILD="$PWD/build" -j"$(nproc)"
 make -s -C firmware BUILD="$PWD/build" -j"$(nproc)"
 bash scripts/make-iso.sh
+
+# The Debian guest (kernel from apt, vmlinux extracted, busybox initramfs) for the Linux tests.
+bash scripts/fetch-guest-assets.sh

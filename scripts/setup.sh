@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the build (gcc, binutils, musl-dev), the ISO (GRUB, xorriso, mtools),
-# the tests (QEMU, OVMF for UEFI) and the XenStore client tools the tests drive.
+# the tests (QEMU, OVMF for UEFI), the XenStore client tools the tests drive, and xz for
+# the Debian guest kernel's payload.
 debs=(gcc make binutils musl-dev grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
-      qemu-system-x86 ovmf xenstore-utils)
+      qemu-system-x86 ovmf xenstore-utils xz-utils)
 
 missing=()
 for p in "${debs[@]}"; do

@@ -83,7 +83,7 @@ function boot(s: Shim): void {
     const f = bootFs.lookup(path);
     return f ? bootFs.bytes(f) : null;
   };
-  const ctx: XlContext = { hv: hypervisor, xs, readFile };
+  const ctx: XlContext = { hv: hypervisor, xs, store, readFile };
   installDomainMonitor(ctx, () => s.wallClockMs());
   const runLoop = new RunLoop(hypervisor);
   const { commands, xl } = createToolstack(xs, ctx);

@@ -47,14 +47,13 @@ export class DomainInterrupts {
   }
 
   /**
-   * Called before each entry of v: runs its LAPIC timer to now, then, when the state page's
-   * injection slot is free, injects the highest pending vector if RFLAGS.IF allows it, or
-   * asks the shim for an interrupt-window exit (the guest will enable interrupts) otherwise.
+   * Called before each entry of v, after timerDeadline(v, now) ran its LAPIC timer: when the
+   * state page's injection slot is free, injects the highest pending vector if RFLAGS.IF
+   * allows it, or asks the shim for an interrupt-window exit otherwise.
    */
-  prepareEntry(v: Vcpu, now: number): void {
+  prepareEntry(v: Vcpu): void {
     if (v.view.getUint32(STATE.injectType, true) !== INJECT_NONE) return;
     const lapic = this.lapics[v.id];
-    lapic.timerDeadline(now);
     const cb = this.callbackPending(v);
     const apicVector = lapic.nextInjectable();
     if (cb === null && apicVector < 0) return;

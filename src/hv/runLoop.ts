@@ -65,6 +65,9 @@ export class RunLoop {
       // Expired guest timers raise VIRQ_TIMER first: that wakes the vCPUs blocked on them.
       this.time.fireDue();
       this.wakeOnInterrupts(now);
+      // Those wake-ups read the clock afresh (Hypervisor.wake) and the scheduler's clock must
+      // never go back, so pick with a reading taken after them.
+      now = Math.max(now, s.monotonicNs());
       const pick = this.hv.sched.pickNext(now);
       if (!pick.vcpu) {
         this.hv.flushEvents();
@@ -105,10 +108,16 @@ export class RunLoop {
     for (;;) {
       const now = s.monotonicNs();
       // A timer that expired during the slice raises VIRQ_TIMER now, so the upcall goes in at this entry.
-      if (this.time.vcpuDeadline(d, v) <= now) this.time.fireDue();
-      ints.prepareEntry(v, now);
+      let timerAt = this.time.vcpuDeadline(d, v);
+      if (timerAt <= now) {
+        this.time.fireDue();
+        timerAt = this.time.vcpuDeadline(d, v);
+      }
+      // Runs the LAPIC timer to now (once per entry: prepareEntry relies on it).
+      const lapicAt = ints.timerDeadline(v, now);
+      ints.prepareEntry(v);
       // The slice ends at the vCPU's next timer (Xen or LAPIC), so its interrupt comes on time.
-      const until = Math.min(deadline, this.time.vcpuDeadline(d, v), ints.timerDeadline(v, now));
+      const until = Math.min(deadline, timerAt, lapicAt);
       let r: number;
       try {
         r = s.vcpuRun(v.handle, until);

@@ -1,9 +1,11 @@
 // Builds a PVH domain from a DomainConfig: files, checks, guest memory, the shim's domain and policy tables, vCPUs.
 import { shim as defaultShim, type Shim } from '../hv/abi';
-import { ElfError, parseElf, phys32Entry } from '../hv/elf';
+import { ElfError, noteString, parseElf, phys32Entry, XEN_ELFNOTE_GUEST_OS, xenNotes } from '../hv/elf';
+import { buildGuestAcpi, GUEST_ACPI_GPA, type GuestAcpi } from '../hv/guestAcpi';
+import { attachLinuxDevices } from '../hv/linuxDevices';
 import { GuestDomain } from '../hv/guestDomain';
 import { GuestMemory } from '../hv/guestMemory';
-import { policyTables } from '../hv/domainPolicy';
+import { policyTables, type PolicyProfile } from '../hv/domainPolicy';
 import { loadPvhGuest, planGuestPhysical, PvhLayoutError, type VcpuState } from '../hv/pvhLayout';
 import { Vcpu, type SegName } from '../hv/vcpu';
 import type { DomainConfig } from './xlConfig';
@@ -41,6 +43,16 @@ function readBoot(ctx: XlContext, what: string, path: string): Uint8Array {
   const bytes = ctx.readFile(p);
   if (!bytes) throw new DomainBuildError(`${what} '${p}': no such file`);
   return bytes;
+}
+
+/**
+ * The guest profile a kernel gets: 'linux' when its Xen GUEST_OS note says "linux" (an x2APIC,
+ * ACPI tables, console and XenStore rings: what Linux's PVH boot needs), else 'plain' (the
+ * minimal PVH environment zazen's test guests expect).
+ */
+export function kernelProfile(bytes: Uint8Array): PolicyProfile {
+  const os = xenNotes(parseElf(bytes), XEN_ELFNOTE_GUEST_OS);
+  return os.length > 0 && noteString(os[0]).toLowerCase() === 'linux' ? 'linux' : 'plain';
 }
 
 /** Checks the kernel is a PVH ELF (the loader checks the rest). */
@@ -108,9 +120,12 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
   }
 
   const id = ctx.hv.table.allocateId();
+  const profile = kernelProfile(kernel);
   let plan;
+  let acpi: GuestAcpi | null = null;
   try {
-    plan = planGuestPhysical(config.memory);
+    if (profile === 'linux') acpi = buildGuestAcpi({ gpa: GUEST_ACPI_GPA, vcpus: config.maxvcpus, online: 1 });
+    plan = planGuestPhysical(config.memory, { extra: acpi ? [acpi.region] : [] });
   } catch (e) {
     throw new DomainBuildError(e instanceof Error ? e.message : String(e));
   }
@@ -122,10 +137,11 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
   }
   let handle = -1;
   try {
-    const layout = loadPvhGuest(mem, plan, { kernel, ramdisk, cmdline: config.cmdline });
+    if (acpi) mem.write(acpi.gpa, acpi.bytes);
+    const layout = loadPvhGuest(mem, plan, { kernel, ramdisk, cmdline: config.cmdline, rsdpPaddr: acpi ? acpi.rsdpGpa : 0 });
     handle = s.domainCreate(id);
     s.domainSetNpt(handle, mem.nptRoot);
-    const policy = policyTables(s, id);
+    const policy = policyTables(s, id, profile);
     s.domainSetCpuid(handle, policy.cpuid);
     s.domainSetMsrs(handle, policy.msrs);
     s.domainSetHypercalls(handle, policy.hypercalls);
@@ -141,6 +157,14 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
       createdMs: s.wallClockMs(), createdNs: s.monotonicNs(),
     });
     ctx.hv.add(d, paused);
+    if (profile === 'linux') {
+      try {
+        attachLinuxDevices(ctx.hv, d, { console: layout.consoleGfn, xenstore: layout.xenstoreGfn }, ctx.store ?? null);
+      } catch (e) {
+        ctx.hv.destroy(d);
+        throw new DomainBuildError(`cannot create domain '${config.name}': console/XenStore rings: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     return d;
   } catch (e) {
     if (handle >= 0) {

@@ -3,6 +3,7 @@ import type { Domain } from '../hv/domains';
 import type { GuestDomain } from '../hv/guestDomain';
 import type { Hypervisor } from '../hv/hypervisor';
 import type { XsClient } from '../xenstore/client';
+import type { XenStore } from '../xenstore/state';
 import { CommandError } from './registry';
 
 /** The toolstack's view of the machine. */
@@ -10,6 +11,8 @@ export interface XlContext {
   hv: Hypervisor;
   /** Dom0's XenStore connection (null in tests that do without). */
   xs: XsClient | null;
+  /** The host's XenStore, served to Linux guests on their XenStore ring (absent: no ring). */
+  store?: XenStore | null;
   /** A boot file's bytes, or null when there is no such file. */
   readFile(path: string): Uint8Array | null;
 }

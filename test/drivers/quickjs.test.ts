@@ -1,12 +1,6 @@
 // The ring and console backend bundled as for zazen (esbuild, es2020) and run in real QuickJS via quickjs-emscripten.
 import { describe, expect, test } from '@jest/globals';
-import * as esbuild from 'esbuild';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-
-const root = path.resolve(__dirname, '../..');
+import { runEntryInQuickJS } from '../quickjsHarness';
 
 // A guest prints through the console ring, a frontend and backend trade a request, a corrupt index disconnects.
 const ENTRY = `
@@ -40,30 +34,7 @@ globalThis.result = JSON.stringify({ out, drained, inProd, notifies, connected: 
 
 describe('QuickJS', () => {
   test('the ring and the console backend run in QuickJS', async () => {
-    const built = await esbuild.build({
-      stdin: { contents: ENTRY, resolveDir: root, loader: 'ts' },
-      bundle: true,
-      format: 'iife',
-      target: 'es2020',
-      platform: 'neutral',
-      write: false,
-      logLevel: 'silent',
-    });
-    // quickjs-emscripten loads its wasm with a dynamic import, which jest's VM refuses: run it in a plain node.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zazen-qjs-drivers-'));
-    const bundleFile = path.join(dir, 'bundle.js');
-    fs.writeFileSync(bundleFile, built.outputFiles[0].text + '\nresult');
-    const runner = `
-      import { getQuickJS } from 'quickjs-emscripten';
-      import fs from 'node:fs';
-      const vm = (await getQuickJS()).newContext();
-      const r = vm.evalCode(fs.readFileSync(${JSON.stringify(bundleFile)}, 'utf8'));
-      if (r.error) { console.log(JSON.stringify({ error: vm.dump(r.error) })); process.exit(1); }
-      console.log(vm.dump(r.value));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', runner], { cwd: root, encoding: 'utf8', timeout: 60000 });
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (run.status !== 0) throw new Error('QuickJS run failed: ' + run.stdout + run.stderr);
-    expect(JSON.parse(run.stdout)).toEqual({
+    expect(await runEntryInQuickJS(ENTRY, 60000)).toEqual({
       out: ['ZAZEN-GUEST-READY\n'],
       drained: 18,
       inProd: 6,

@@ -119,6 +119,34 @@ describe('vcpu_op runstate and time areas', () => {
   });
 });
 
+describe('vcpu_op runstate area at a higher-half address', () => {
+  test('a 64-bit kernel registers its area in the direct map (0xffff888...) and it is written through its page tables', () => {
+    const h = harness({ tscHz: 1e9 });
+    const d = h.create();
+    const v = d.vcpuList[0];
+    // Long mode with PML4 at 0x8000 and a PDPT at 0x9000 mapping 1 GiB from 0xffff888000000000 onto gpa 0.
+    d.memory.zero(0x8000, 0x2000);
+    d.memory.writeU64(0x8000 + 0x111 * 8, 0x9000 + 0x3);
+    // The same PDPT at PML4 slot 0 identity-maps the hypercall's argument.
+    d.memory.writeU64(0x8000, 0x9000 + 0x3);
+    d.memory.writeU64(0x9000, 0x83);
+    v.setReg('cr3', 0x8000);
+    v.setReg('cr4', 0x20);
+    v.setReg('efer', 0x1500);
+    v.setReg('cr0', 0x80000011);
+    // The handle is the u64 0xffff888000000000 + AREA.
+    d.memory.writeU32(ARG, AREA);
+    d.memory.writeU32(ARG + 4, 0xffff8880);
+    d.memory.writeU32(AREA, 0xaa);
+    expect(vcpuOp(h, d, 5, 0, ARG)).toBe(0);
+    // Written at once: the state field (running 0 ... offline 3) replaced the 0xaa placed there.
+    expect(d.memory.readU32(AREA)).toBeLessThanOrEqual(3);
+    // A non-canonical handle is -EFAULT.
+    d.memory.writeU32(ARG + 4, 0x00ff8880);
+    expect(vcpuOp(h, d, 5, 0, ARG)).toBe(-14);
+  });
+});
+
 describe('vcpu_op timers', () => {
   test('a single-shot timer raises VIRQ_TIMER at its deadline and wakes the halted vCPU', () => {
     const h = harness({ tscHz: 1e9 });
@@ -142,6 +170,24 @@ describe('vcpu_op timers', () => {
     expect(v.runs).toBe(runs + 1);
     // Fired once: nothing is armed any more.
     expect(h.loop.run()).toBe(-1);
+  });
+
+  test('a timer wake-up that reads a later clock than the loop\'s does not send the scheduler back in time', () => {
+    const h = harness({ tscHz: 1e9 });
+    const d = h.create();
+    domainServices(h.hv).evtchn.bindVirq(d.id, 0, 0);
+    d.memory.zero(ARG, 16);
+    d.memory.writeU64(ARG, h.fake.nowNs - d.createdNs + 2 * MS);
+    const v = h.vcpu(d);
+    v.queue(hypercall(24, [8, 0, ARG]), halt());
+    h.loop.run();
+    expect(d.vcpuList[0].blocked).toBe(true);
+    h.fake.advance(2);
+    // A real clock moves between reads: the wake-up's reading is later than the loop's first one.
+    h.fake.monotonicNs = () => (h.fake.nowNs += 1000);
+    v.queue(halt());
+    expect(() => h.loop.run()).not.toThrow();
+    expect(v.runs).toBeGreaterThanOrEqual(2);
   });
 
   test('a running vCPU\'s slice ends at its timer; periodic timers repeat; bad requests are refused', () => {

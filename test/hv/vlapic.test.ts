@@ -1,14 +1,10 @@
 // Tests for the virtual x2APIC: registers and their #GP rules, priorities, EOI, IPIs, the timer and the MSR-exit glue.
 import { describe, expect, test } from '@jest/globals';
-import * as esbuild from 'esbuild';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { INJECT_EXT, MSR_FORWARD, STATE } from '../../src/hv/abi';
 import { buildCpuidPolicy, cpuidLookup } from '../../src/hv/cpuidPolicy';
 import { FakeShim, QEMU64_SVM_CPUID } from '../fakeShim';
 import { runLapicTimeScenario } from './lapicTimeScenario';
+import { codeWithoutComments, expectNoneIn, NODE_IMPORT, runExportInQuickJS } from '../quickjsHarness';
 import { Vcpu } from '../../src/hv/vcpu';
 import {
   ESR_RECV_ILLEGAL,
@@ -391,40 +387,20 @@ describe('CPUID for a domain with the vLAPIC', () => {
 });
 
 describe('in QuickJS', () => {
-  const root = path.resolve(__dirname, '../..');
   const MODULES = ['src/hv/vlapic.ts', 'src/hv/pvclock.ts', 'src/hv/guestAcpi.ts'];
 
   test('the modules use no built-in QuickJS 2021 lacks and import nothing from Node', () => {
     for (const file of MODULES) {
-      const code = fs.readFileSync(path.join(root, file), 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
-      for (const banned of [/\.at\(/, /Object\.hasOwn\b/, /\.findLast(Index)?\(/, /\bWeakRef\b/, /\bstructuredClone\b/, /\.replaceAll\(/, /\bTextEncoder\b/, /\bstatic\s*\{/]) {
-        expect([file, banned.test(code)]).toEqual([file, false]);
-      }
-      expect([file, /from '(node:)?(fs|path|os|child_process|util|buffer)'/.test(code)]).toEqual([file, false]);
+      const code = codeWithoutComments(file);
+      expectNoneIn(file, code, [/\.at\(/, /Object\.hasOwn\b/, /\.findLast(Index)?\(/, /\bWeakRef\b/, /\bstructuredClone\b/, /\.replaceAll\(/, /\bTextEncoder\b/, /\bstatic\s*\{/]);
+      expect([file, NODE_IMPORT.test(code)]).toEqual([file, false]);
     }
   });
 
   test('vLAPIC, pvclock and ACPI figures are the same in QuickJS as in Node', async () => {
-    const out = await esbuild.build({
-      stdin: { contents: "import { runLapicTimeScenario } from './test/hv/lapicTimeScenario';\nglobalThis.result = JSON.stringify(runLapicTimeScenario());\n", resolveDir: root, loader: 'ts' },
-      bundle: true, format: 'iife', target: 'es2020', platform: 'neutral', write: false, logLevel: 'silent',
-    });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zazen-lapic-qjs-'));
-    const bundleFile = path.join(dir, 'bundle.js');
-    fs.writeFileSync(bundleFile, out.outputFiles[0].text + '\nresult');
-    // quickjs-emscripten loads its wasm with a dynamic import, which jest's VM refuses: run it in a plain node.
-    const runner = `
-      import { getQuickJS } from 'quickjs-emscripten';
-      import fs from 'node:fs';
-      const vm = (await getQuickJS()).newContext();
-      const r = vm.evalCode(fs.readFileSync(${JSON.stringify(bundleFile)}, 'utf8'));
-      if (r.error) { console.log(JSON.stringify({ error: vm.dump(r.error) })); process.exit(1); }
-      console.log(vm.dump(r.value));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', runner], { cwd: root, encoding: 'utf8', timeout: 120000 });
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (run.status !== 0) throw new Error('QuickJS run failed: ' + run.stdout + run.stderr);
+    const inQuickJs = await runExportInQuickJS('./test/hv/lapicTimeScenario', 'runLapicTimeScenario');
     const inNode = JSON.parse(JSON.stringify(runLapicTimeScenario()));
-    expect(JSON.parse(run.stdout)).toEqual(inNode);
+    expect(inQuickJs).toEqual(inNode);
     expect(inNode.lapic).toEqual({ bPending: 0xe1, aPending: 0xec, deadline: 3010, count: '410', gp: true, woken: [1, 0] });
     expect(inNode.acpi).toEqual({ warnings: [], tables: ['XSDT', 'FACP', 'APIC'], cpus: [[0, true], [1, true], [2, false]] });
     expect(inNode.wallClock).toEqual([2, 1700000000, 123456789, 0]);

@@ -1,12 +1,6 @@
 // The xenstore code bundled as for zazen (esbuild, es2020) and run in real QuickJS via quickjs-emscripten.
 import { describe, expect, test } from '@jest/globals';
-import * as esbuild from 'esbuild';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-
-const root = path.resolve(__dirname, '../..');
+import { runEntryInQuickJS } from '../quickjsHarness';
 
 // A script exercising the server, watches, a transaction, the ring and the REPL commands inside QuickJS.
 const ENTRY = `
@@ -37,30 +31,7 @@ globalThis.result = JSON.stringify({ v, events, rspLen, lines });
 
 describe('QuickJS', () => {
   test('the xenstore runs in QuickJS 2021 semantics', async () => {
-    const out = await esbuild.build({
-      stdin: { contents: ENTRY, resolveDir: root, loader: 'ts' },
-      bundle: true,
-      format: 'iife',
-      target: 'es2020',
-      platform: 'neutral',
-      write: false,
-      logLevel: 'silent',
-    });
-    // quickjs-emscripten loads its wasm with a dynamic import, which jest's VM refuses: run it in a plain node.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zazen-qjs-'));
-    const bundleFile = path.join(dir, 'bundle.js');
-    fs.writeFileSync(bundleFile, out.outputFiles[0].text + '\nresult');
-    const runner = `
-      import { getQuickJS } from 'quickjs-emscripten';
-      import fs from 'node:fs';
-      const vm = (await getQuickJS()).newContext();
-      const r = vm.evalCode(fs.readFileSync(${JSON.stringify(bundleFile)}, 'utf8'));
-      if (r.error) { console.log(JSON.stringify({ error: vm.dump(r.error) })); process.exit(1); }
-      console.log(vm.dump(r.value));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', runner], { cwd: root, encoding: 'utf8', timeout: 60000 });
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (run.status !== 0) throw new Error('QuickJS run failed: ' + run.stdout + run.stderr);
-    const res = JSON.parse(run.stdout);
+    const res = await runEntryInQuickJS(ENTRY, 60000);
     expect(res.v).toBe('héllo');
     expect(res.events).toEqual(['/q', '/q/a', '/q/b']);
     expect(res.rspLen).toBe(16 + '/local/domain/3\0'.length);

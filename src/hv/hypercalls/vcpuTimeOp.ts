@@ -2,6 +2,7 @@
 import { EFAULT, EINVAL, ENOSYS } from '../errno';
 import { domainServices } from '../evtchn/services';
 import { guestTime, MIN_PERIOD_NS } from '../guestTime';
+import { linearFromHalves } from '../guestPageWalk';
 import type { Vcpu } from '../vcpu';
 import type { HypercallCall } from './call';
 
@@ -64,10 +65,13 @@ export function vcpuTimeOp(c: HypercallCall, cmd: number, v: Vcpu): number {
     case VCPUOP_register_runstate_memory_area:
     case VCPUOP_register_vcpu_time_memory_area: {
       // { guest-virtual address }: 8 bytes (a 4-byte handle in the 32-bit ABI, read as the low half).
+      // A 64-bit kernel passes a higher-half address (Linux: its per-CPU area, 0xffff88...),
+      // kept sign-extended as the page walker wants it; a non-canonical one is -EFAULT.
       const b = argBytes(c, c.long64 ? 8 : 4);
       if (typeof b === 'number') return b;
-      const gla = c.long64 ? u64(b, 0) : new DataView(b.buffer, b.byteOffset).getUint32(0, true);
-      if (!Number.isFinite(gla)) return -EFAULT;
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const gla = c.long64 ? linearFromHalves(dv.getUint32(0, true), dv.getUint32(4, true)) : dv.getUint32(0, true);
+      if (gla === null) return -EFAULT;
       if (cmd === VCPUOP_register_vcpu_time_memory_area) {
         t.registerTimeArea(v, gla);
         if (v === c.vcpu) t.beforeRun(d, v);
