@@ -1,4 +1,5 @@
 // ELF32/ELF64 little-endian x86 image parser: program headers, notes and Xen's PVH entry note.
+import { hex } from './hex';
 //
 // Public API:
 //   parseElf(bytes)            -> ElfImage: header, program headers, notes (PT_NOTE segments,
@@ -117,10 +118,6 @@ class Reader {
   u64Loose(offset: number): number {
     return this.view.getUint32(offset + 4, true) * TWO32 + this.view.getUint32(offset, true);
   }
-}
-
-function hex(n: number): string {
-  return '0x' + n.toString(16);
 }
 
 function hex64(hi: number, lo: number): string {

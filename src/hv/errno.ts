@@ -11,3 +11,4 @@ export const EEXIST = 17;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ENOSYS = 38;
+export const ETIME = 62;

@@ -6,12 +6,9 @@ import { hypercallPageMsr, HYPERCALL_PAGE_MSR } from './hypercallPage';
 import type { Hypervisor } from './hypervisor';
 import { domainInterrupts } from './interrupts';
 import type { Vcpu } from './vcpu';
+import { hex } from './hex';
 
 const VEC_GP = 13;
-
-function hex(n: number): string {
-  return '0x' + n.toString(16);
-}
 
 /** The CPU vendor the guests see (they get the host's vendor string): picks VMMCALL or VMCALL stubs. */
 export type Vendor = 'amd' | 'intel' | 'other';

@@ -22,6 +22,7 @@
 // The table format is in nestedPageTable.ts.
 
 import { NestedPageTable, NptLeaf, NPT_P, NPT_RW, NPT_US } from './nestedPageTable';
+import { hex } from './hex';
 
 export type { NptLeaf };
 
@@ -80,10 +81,6 @@ interface Region {
   count: number;
   /** Host frame number per gfn, HOLE when unmapped. */
   hfn: Uint32Array;
-}
-
-function hex(n: number): string {
-  return '0x' + n.toString(16);
 }
 
 export class GuestMemory {

@@ -1,4 +1,5 @@
 // Guest-linear to guest-physical translation through the guest's own page tables, for hypercall pointers.
+import { hex } from './hex';
 //
 // Public API:
 //   pagingMode(regs)                         -> 'off' | '32bit' | 'pae' | 'long' | 'la57'.
@@ -106,10 +107,6 @@ export function linearFromHalves(lo: number, hi: number): number | null {
   if (top === 0) return hi * TWO32 + lo;
   if (top === 0x1ffff) return (hi - TWO32) * TWO32 + lo;
   return null;
-}
-
-function hex(n: number): string {
-  return n < 0 ? '-0x' + (-n).toString(16) : '0x' + n.toString(16);
 }
 
 function fault(kind: FaultKind, gla: number, level: number, access: Access, message: string): WalkResult {

@@ -26,6 +26,8 @@
 
 import { ElfImage, loadSegments, parseElf, phys32Entry } from './elf';
 import { GfnRange, PAGE_SIZE } from './guestMemory';
+import { hex } from './hex';
+import { encodeUtf8 } from '../runtime/utf8';
 
 export const HVM_START_MAGIC = 0x336ec578;
 export const E820_RAM = 1;
@@ -158,10 +160,6 @@ export class PvhLayoutError extends Error {
 
 const MIB = 1048576;
 
-function hex(n: number): string {
-  return '0x' + n.toString(16);
-}
-
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
@@ -279,24 +277,6 @@ export function pvhInitialVcpu(entry: number, startInfoGpa: number): VcpuState {
   };
 }
 
-function utf8(s: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      }
-    }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return new Uint8Array(out);
-}
 
 /** Little-endian writer into a byte block. */
 class Block {
@@ -393,7 +373,7 @@ export function loadPvhGuest(mem: LayoutMemory, plan: GuestPhysPlan, input: PvhL
     next = gpa + input.ramdisk.length;
   }
 
-  const cmd = utf8(input.cmdline || '');
+  const cmd = encodeUtf8(input.cmdline || '');
   if (cmd.indexOf(0) >= 0) throw new PvhLayoutError('the command line contains a NUL character');
   if (cmd.length >= MAX_CMDLINE_BYTES) {
     throw new PvhLayoutError(`the command line is ${cmd.length} bytes; Linux takes at most ${MAX_CMDLINE_BYTES - 1}`);

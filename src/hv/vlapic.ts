@@ -10,6 +10,7 @@
 import { INJECT_EXT, INJECT_NONE, MSR_FORWARD, STATE } from './abi';
 import type { MsrEntry } from './msrPolicy';
 import type { Vcpu } from './vcpu';
+import { hex } from './hex';
 
 export const MSR_APIC_BASE = 0x1b;
 export const X2APIC_MSR_FIRST = 0x800;
@@ -64,10 +65,6 @@ export interface LapicFault {
 
 function fault(reason: string): LapicFault {
   return { gp: true, reason };
-}
-
-function hex(n: number | bigint): string {
-  return '0x' + n.toString(16);
 }
 
 function highest(bits: Uint32Array): number {

@@ -1,4 +1,5 @@
 // Byte-string helpers for the wire protocol; QuickJS 2021 has no TextEncoder/TextDecoder.
+import { encodeUtf8 } from '../runtime/utf8';
 
 /** Returns the bytes of a string whose characters are all below 256 (one byte per character). */
 export function latin1Bytes(s: string): Uint8Array {
@@ -18,25 +19,8 @@ export function latin1String(b: Uint8Array, start = 0, end = b.length): string {
   return s;
 }
 
-/** Encodes a JavaScript string as UTF-8. */
-export function utf8Bytes(s: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      }
-    }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return new Uint8Array(out);
-}
+/** Encodes a JavaScript string as UTF-8 (the runtime's encoder; pure, no shim). */
+export const utf8Bytes = encodeUtf8;
 
 /** Decodes UTF-8, replacing malformed sequences with U+FFFD. */
 export function utf8String(b: Uint8Array): string {

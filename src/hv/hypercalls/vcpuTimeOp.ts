@@ -1,5 +1,5 @@
 // vcpu_op sub-ops for a vCPU's shared areas and timers: vcpu_info, runstate and time areas, single-shot and periodic timers.
-import { EFAULT, EINVAL, ENOSYS } from '../errno';
+import { EFAULT, EINVAL, ENOSYS, ETIME } from '../errno';
 import { domainServices } from '../evtchn/services';
 import { guestTime, MIN_PERIOD_NS } from '../guestTime';
 import { linearFromHalves } from '../guestPageWalk';
@@ -15,8 +15,6 @@ export const VCPUOP_register_vcpu_info = 10;
 export const VCPUOP_register_vcpu_time_memory_area = 13;
 /** vcpu_set_singleshot_timer.flags: fail with -ETIME when the deadline has already passed. */
 export const VCPU_SSHOTTMR_future = 1;
-/** Linux's ETIME, as Xen returns it for a past deadline with VCPU_SSHOTTMR_future. */
-export const ETIME = 62;
 /** Xen's STIME_DELTA_MAX: the longest period a periodic timer may have (2^62 ns). */
 const STIME_DELTA_MAX = 2 ** 62;
 const TWO32 = 4294967296;
