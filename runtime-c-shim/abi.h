@@ -22,7 +22,7 @@
  * Anything thrown out of the bundle or out of __zazenPoll is printed with its stack and
  * the loop goes on.
  */
-#define ZAZEN_ABI_VERSION 2
+#define ZAZEN_ABI_VERSION 3
 
 #define ZAZEN_ABI_FUNCTIONS(X)                                                       \
     /* abiVersion(): number, ZAZEN_ABI_VERSION. */                                   \
@@ -111,6 +111,14 @@
     /* domainSetPorts(handle, Uint8Array(8192)): bit p set = port p forwarded to TypeScript;\
     * other ports read all-ones and drop writes, in C. */                         \
     X(domainSetPorts, abi_domain_set_ports, 2)                                    \
+    /* domainSetDevices(handle, flags): device models in the fast path (ZZ_DEVICE_*); their\
+    * ports are handled in C before the port table is consulted. */               \
+    X(domainSetDevices, abi_domain_set_devices, 2)                                \
+    /* domainSetSendPorts(handle, Uint32Array): up to ZZ_SEND_PORTS guest ports whose     \
+    * EVTCHNOP_send the fast path records in state.deferred_sends (bit i: ports[i]) and   \
+    * answers 0, when event_channel_op is fast in the hypercall table. TypeScript performs\
+    * the sends after the run returns, before anything else. */                   \
+    X(domainSetSendPorts, abi_domain_set_send_ports, 2)                           \
     /* domainSetMmio(handle, Float64Array [base0, length0, base1, length1, ...]): a nested page\
     * fault inside these guest-physical ranges is forwarded with the decoded access; any other\
     * nested page fault crashes the domain. */                                    \
@@ -119,7 +127,8 @@
     * [2n] = mode (0: -ENOSYS in C, 1: forward to TypeScript, 2: fast in C), [2n+1] = data for\
     * the fast handler. Fast handlers: xen_version (17): XENVER_version (sub-op 0) answers\
     * data, other sub-ops forwarded; sched_op (29): SCHEDOP_yield (0) ends the slice (run\
-    * result PREEMPT), other sub-ops forwarded. Hypercalls from CPL > 0 get -EPERM in C. */\
+    * result PREEMPT), other sub-ops forwarded; event_channel_op (32): EVTCHNOP_send (4) to a\
+    * domainSetSendPorts port is deferred, everything else forwarded. Hypercalls from CPL > 0 get -EPERM in C. */\
     X(domainSetHypercalls, abi_domain_set_hypercalls, 2)                          \
     /* vcpuCreate(domainHandle, vcpuId): {handle, state}: state is the host-physical address of\
     * the vCPU's ZzVcpuState page (layout below), which TypeScript views with physView. */\
@@ -150,11 +159,38 @@
 #define ZZ_EXIT_UNHANDLED  8
 #define ZZ_EXIT_IRQ_WINDOW 9
 
+/* domainSetDevices flags. PIT2: channel 2 of an i8254 and port 0x61 (pit.c). */
+#define ZZ_DEVICE_PIT2  (1u << 0)
+
+/* Most ports domainSetSendPorts takes (bits of state.deferred_sends). */
+#define ZZ_SEND_PORTS   32
+
 #define ZZ_INJECT_NONE  0
 #define ZZ_INJECT_EXT   1
 #define ZZ_INJECT_NMI   2
 #define ZZ_INJECT_EXC   3
 #define ZZ_INJECT_SOFT  4
+
+/* Exit kinds for the per-vCPU counters (stat_kind); the same for SVM and VMX. */
+#define ZZ_KIND_NONE       0
+#define ZZ_KIND_CPUID      1
+#define ZZ_KIND_MSR        2
+#define ZZ_KIND_IO         3
+#define ZZ_KIND_HLT        4
+#define ZZ_KIND_HYPERCALL  5
+#define ZZ_KIND_EXCEPTION  6
+#define ZZ_KIND_NPF        7
+#define ZZ_KIND_SHUTDOWN   8
+#define ZZ_KIND_INVALID    9
+#define ZZ_KIND_INTR      10
+#define ZZ_KIND_NMI       11
+#define ZZ_KIND_IRQ_WINDOW 12
+#define ZZ_KIND_XSETBV    13
+#define ZZ_KIND_RDPMC     14
+#define ZZ_KIND_INVD      15
+#define ZZ_KIND_UD_INSN   16
+#define ZZ_KIND_OTHER     17
+#define ZZ_KIND_COUNT     24
 
 struct zz_seg {
     uint16_t sel, attr; /* attr: SVM packed form (access byte, flags nibble in 8-11) */
@@ -181,6 +217,13 @@ struct zz_vcpu_state {
     uint64_t stat_exits, stat_fast_exits, stat_forwarded;
     uint64_t stat_run_ns;
     uint64_t stat_hypercalls;
+    /* Every exit by its vendor-neutral kind (ZZ_KIND_*), fast or forwarded. */
+    uint64_t stat_kind[ZZ_KIND_COUNT];
+    /* Every hypercall by number (0..63; stat_hcall[63] also counts numbers above). */
+    uint64_t stat_hcall[64];
+    /* EVTCHNOP_sends the fast path took for TypeScript (bit i: the ith domainSetSendPorts
+     * port); TypeScript clears it once it has performed them. */
+    uint64_t deferred_sends;
 };
 
 _Static_assert(sizeof(struct zz_vcpu_state) <= 4096, "the state page is one frame");
@@ -198,6 +241,9 @@ _Static_assert(__builtin_offsetof(struct zz_vcpu_state, exit_gpa) == 520, "state
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, raw_exit_code) == 536, "state raw");
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_exits) == 568, "state stats");
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hypercalls) == 600, "state hc");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_kind) == 608, "state kinds");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hcall) == 800, "state hcalls");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, deferred_sends) == 1312, "state sends");
 
 #define ZZ_DIRTY_GPR (1u << 0)
 #define ZZ_DIRTY_RIP (1u << 1)

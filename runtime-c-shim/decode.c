@@ -101,6 +101,22 @@ static int guest_translate(const struct vcpu *v, uint64_t gla, uint64_t *gpa)
     return 0;
 }
 
+int decode_read_linear(struct vcpu *v, uint64_t gla, void *buf, uint32_t len)
+{
+    uint64_t gpa, hpa;
+    if (!vcpu_long64(v))
+        gla = (uint32_t)gla;
+    if (len == 0 || len > MM_PAGE_SIZE - (gla & 0xFFF))
+        return -1;
+    if (guest_translate(v, gla, &gpa) < 0 || npt_translate(v->d, gpa, &hpa) < 0 ||
+        !mm_is_mapped(hpa, len))
+        return -1;
+    const volatile uint8_t *src = (const volatile uint8_t *)hpa;
+    for (uint32_t i = 0; i < len; i++)
+        ((uint8_t *)buf)[i] = src[i];
+    return 0;
+}
+
 /* CS.base + RIP, truncated to 32 bits outside 64-bit code. */
 static uint64_t code_linear(const struct vcpu *v)
 {

@@ -206,6 +206,33 @@ int domain_set_ports(uint32_t handle, const uint8_t *bitmap)
     return 0;
 }
 
+int domain_set_devices(uint32_t handle, uint32_t flags)
+{
+    struct domain *d = domain_lookup(handle);
+    if (!d)
+        return vcpu_fail(VCPU_EINVAL, "no domain with handle %u", handle);
+    if (flags & ~ZZ_DEVICE_PIT2)
+        return vcpu_fail(VCPU_EINVAL, "unknown device flags %#x", flags & ~ZZ_DEVICE_PIT2);
+    pit_reset(&d->pit, (flags & ZZ_DEVICE_PIT2) != 0);
+    return 0;
+}
+
+int domain_set_send_ports(uint32_t handle, const uint32_t *ports, uint32_t n)
+{
+    struct domain *d = domain_lookup(handle);
+    if (!d)
+        return vcpu_fail(VCPU_EINVAL, "no domain with handle %u", handle);
+    if (n > ZZ_SEND_PORTS)
+        return vcpu_fail(VCPU_EINVAL, "%u send ports is too many (at most %d)", n, ZZ_SEND_PORTS);
+    for (uint32_t i = 0; i < n; i++) {
+        if (ports[i] == 0)
+            return vcpu_fail(VCPU_EINVAL, "port 0 is never bound");
+        d->send_ports[i] = ports[i];
+    }
+    d->nsend_ports = n;
+    return 0;
+}
+
 int domain_set_mmio(uint32_t handle, const uint64_t *pairs, size_t n)
 {
     struct domain *d = domain_lookup(handle);
@@ -236,8 +263,8 @@ int domain_set_hypercalls(uint32_t handle, const uint32_t *w)
         uint32_t mode = w[2 * i];
         if (mode > HCALL_FAST)
             return vcpu_fail(VCPU_EINVAL, "hypercall %u: mode %u is not 0-2", i, mode);
-        if (mode == HCALL_FAST && i != 17 && i != 29)
-            return vcpu_fail(VCPU_EINVAL, "hypercall %u has no fast handler (only 17 and 29)", i);
+        if (mode == HCALL_FAST && i != 17 && i != 29 && i != 32)
+            return vcpu_fail(VCPU_EINVAL, "hypercall %u has no fast handler (only 17, 29 and 32)", i);
     }
     for (uint32_t i = 0; i < DOMAIN_HYPERCALLS; i++) {
         d->hcall[i].mode = w[2 * i];

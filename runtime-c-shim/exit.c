@@ -10,6 +10,8 @@
 #define HC_SCHED_OP    29
 #define XENVER_VERSION 0
 #define SCHEDOP_YIELD  0
+#define HC_EVENT_CHANNEL_OP 32
+#define EVTCHNOP_SEND  4
 #define EPERM  1
 #define ENOSYS 38
 
@@ -175,6 +177,13 @@ static SLOW int exit_io(struct vcpu *v)
         return ZZ_RUN_EXIT;
     }
     io_done(v);
+    if (v->d->pit.enabled && x->io_size == 1 && pit_port(x->io_port)) {
+        if (x->io_in)
+            st->gpr[GPR_RAX] = (st->gpr[GPR_RAX] & ~0xFFull) | pit_read(&v->d->pit, x->io_port);
+        else
+            pit_write(&v->d->pit, x->io_port, (uint8_t)st->gpr[GPR_RAX]);
+        return 0;
+    }
     if (!fwd) {
         /* Nothing there: reads float high, writes vanish (what Linux's probes expect). */
         if (x->io_in) {
@@ -199,6 +208,30 @@ static void hcall_ret(struct zz_vcpu_state *st, int long64, int64_t value)
     st->gpr[GPR_RAX] = long64 ? (uint64_t)value : (uint32_t)value;
 }
 
+/* EVTCHNOP_send {u32 port} to a port TypeScript listed (a channel to one of zazen's own
+ * backends): records it in deferred_sends and answers 0, without leaving the guest. The
+ * backend runs when the vCPU next stops (a halt, its timer, any forwarded exit), which
+ * TypeScript handles first, so the guest sees its sends in order and no later than its
+ * next wait. Linux notifies its console and XenStore rings on every write: this saves a
+ * trip through TypeScript each time. 1 if taken, 0 to forward the call as usual. */
+static int exit_defer_send(struct vcpu *v, int long64)
+{
+    struct zz_vcpu_state *st = v->st;
+    const struct domain *d = v->d;
+    uint64_t arg = long64 ? st->gpr[GPR_RSI] : (uint32_t)st->gpr[GPR_RCX];
+    uint32_t port;
+    if (!d->nsend_ports || decode_read_linear(v, arg, &port, sizeof(port)) < 0)
+        return 0;
+    for (uint32_t i = 0; i < d->nsend_ports; i++) {
+        if (d->send_ports[i] == port) {
+            st->deferred_sends |= 1ull << i;
+            hcall_ret(st, long64, 0);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static SLOW int exit_hypercall(struct vcpu *v, const uint8_t *op)
 {
     struct zz_vcpu_state *st = v->st;
@@ -213,6 +246,7 @@ static SLOW int exit_hypercall(struct vcpu *v, const uint8_t *op)
     }
     /* 64-bit: RAX number, RDI RSI RDX R10 R8 arguments; 32-bit: EAX, EBX ECX EDX ESI EDI. */
     uint64_t nr = long64 ? st->gpr[GPR_RAX] : (uint32_t)st->gpr[GPR_RAX];
+    st->stat_hcall[nr < 63 ? nr : 63]++;
     const struct hcall_entry *h = nr < DOMAIN_HYPERCALLS ? &v->d->hcall[nr] : 0;
     if (!h || h->mode == HCALL_ENOSYS) {
         hcall_ret(st, long64, -ENOSYS);
@@ -228,6 +262,8 @@ static SLOW int exit_hypercall(struct vcpu *v, const uint8_t *op)
             hcall_ret(st, long64, 0);
             return ZZ_RUN_PREEMPT;
         }
+        if (nr == HC_EVENT_CHANNEL_OP && sub == EVTCHNOP_SEND && exit_defer_send(v, long64))
+            return 0;
     }
     st->exit_reason = ZZ_EXIT_HYPERCALL;
     st->exit_qual[0] = (uint64_t)long64;

@@ -17,6 +17,10 @@ void exit_crash_report(struct vcpu *v);
 
 /* ---- decode.c ---- */
 
+/* Copies len bytes at guest-linear gla (within one page) through the guest's page tables
+ * and the NPT; 0, or -1 if any step is missing (TypeScript then redoes it and explains). */
+int decode_read_linear(struct vcpu *v, uint64_t gla, void *buf, uint32_t len);
+
 /* The length of the instruction at RIP if, after legacy and REX prefixes, its opcode
  * bytes are op[0..n); 0 if they are not or the bytes cannot be read. */
 uint32_t decode_fixed_len(struct vcpu *v, const uint8_t *op, uint32_t n);

@@ -138,16 +138,18 @@ static int js_interrupt_handler(JSRuntime *rt, void *opaque)
     return 0;
 }
 
-/* Runs promise jobs until none is left, reporting the ones that throw. */
-static void js_run_jobs(JSRuntime *rt)
+/* Runs promise jobs until none is left, reporting the ones that throw; returns how many ran. */
+static int js_run_jobs(JSRuntime *rt)
 {
     JSContext *job_ctx;
-    int r;
+    int r, n = 0;
     while ((r = JS_ExecutePendingJob(rt, &job_ctx)) != 0) {
+        n++;
         if (r < 0)
             js_report_exception(job_ctx, "promise job");
     }
     js_report_unhandled();
+    return n;
 }
 
 /* Calls globalThis.__zazenPoll(); returns its deadline in monotonic ns, or -1 for none
@@ -228,7 +230,10 @@ void js_main(void)
     for (;;) {
         js_run_jobs(rt);
         int64_t deadline = js_poll(ctx);
-        js_run_jobs(rt);
+        /* A job that ran after the poll (a script resuming after an await) may have made
+         * work the deadline does not know of, such as a new domain: poll again first. */
+        if (js_run_jobs(rt))
+            continue;
         if (!console_input_pending() && !JS_IsJobPending(rt))
             timer_wait_until(deadline < 0 ? UINT64_MAX : (uint64_t)deadline);
     }

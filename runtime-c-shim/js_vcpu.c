@@ -216,6 +216,33 @@ static JSValue abi_domain_set_ports(JSContext *ctx, JSValueConst this_val, int a
     return domain_set_ports(h, bitmap) < 0 ? throw_core(ctx, "domainSetPorts") : JS_UNDEFINED;
 }
 
+static JSValue abi_domain_set_devices(JSContext *ctx, JSValueConst this_val, int argc,
+                                      JSValueConst *argv)
+{
+    uint32_t h, flags;
+    if (arg_handle(ctx, argv[0], "domainSetDevices", &h) < 0)
+        return JS_EXCEPTION;
+    if (JS_ToUint32(ctx, &flags, argv[1]) < 0)
+        return JS_EXCEPTION;
+    return domain_set_devices(h, flags) < 0 ? throw_core(ctx, "domainSetDevices") : JS_UNDEFINED;
+}
+
+static JSValue abi_domain_set_send_ports(JSContext *ctx, JSValueConst this_val, int argc,
+                                         JSValueConst *argv)
+{
+    uint32_t h, ports[ZZ_SEND_PORTS];
+    size_t n;
+    if (arg_handle(ctx, argv[0], "domainSetSendPorts", &h) < 0)
+        return JS_EXCEPTION;
+    const uint8_t *p = typed_array(ctx, argv[1], "domainSetSendPorts", "ports", "Uint32Array", &n);
+    if (!p)
+        return JS_EXCEPTION;
+    if (n > ZZ_SEND_PORTS)
+        return JS_ThrowRangeError(ctx, "domainSetSendPorts: %zu ports is too many (at most %d)", n, ZZ_SEND_PORTS);
+    memcpy(ports, p, n * sizeof(uint32_t));
+    return domain_set_send_ports(h, ports, (uint32_t)n) < 0 ? throw_core(ctx, "domainSetSendPorts") : JS_UNDEFINED;
+}
+
 static JSValue abi_domain_set_mmio(JSContext *ctx, JSValueConst this_val, int argc,
                                    JSValueConst *argv)
 {

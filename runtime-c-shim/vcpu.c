@@ -456,6 +456,7 @@ int vcpu_run(uint32_t handle, uint64_t deadline_ns)
             events_prepare(v);
         virt->enter(v);
         exits++;
+        st->stat_kind[v->exit.reason < ZZ_KIND_COUNT ? v->exit.reason : ZZ_KIND_OTHER]++;
         if (v->exit.pending.type)
             events_requeue(v);
         /* CPUID, the commonest exit, inline; the rest in exit.c. */

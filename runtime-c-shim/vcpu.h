@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "abi.h"
+#include "pit.h"
 
 /* The run results, exit reasons, injection types, state page and dirty bits are the
  * ABI's: see abi.h. */
@@ -55,14 +56,22 @@ struct domain {
     struct port_range ports[DOMAIN_MAX_PORTS];
     struct mmio_range mmio[DOMAIN_MAX_MMIO];
     struct hcall_entry hcall[DOMAIN_HYPERCALLS];
+    struct pit2 pit;              /* ZZ_DEVICE_PIT2 */
+    uint32_t send_ports[ZZ_SEND_PORTS]; /* domainSetSendPorts */
+    uint32_t nsend_ports;
     struct vcpu *vcpus;           /* list through vcpu.next */
 };
 
 /* Vendor-neutral exit reasons, filled in by svm.c (vmx.c later) after every VM exit. */
+/* Their values are the ABI's exit kinds, so the counters index stat_kind directly. */
 enum vexit_reason {
-    VX_NONE, VX_CPUID, VX_MSR, VX_IO, VX_HLT, VX_VMMCALL, VX_EXCEPTION, VX_NPF,
-    VX_SHUTDOWN, VX_INVALID, VX_INTR, VX_NMI, VX_IRQ_WINDOW, VX_XSETBV, VX_RDPMC,
-    VX_INVD, VX_UD_INSN /* an instruction the guest may not use: inject #UD */, VX_OTHER,
+    VX_NONE = ZZ_KIND_NONE, VX_CPUID = ZZ_KIND_CPUID, VX_MSR = ZZ_KIND_MSR, VX_IO = ZZ_KIND_IO,
+    VX_HLT = ZZ_KIND_HLT, VX_VMMCALL = ZZ_KIND_HYPERCALL, VX_EXCEPTION = ZZ_KIND_EXCEPTION,
+    VX_NPF = ZZ_KIND_NPF, VX_SHUTDOWN = ZZ_KIND_SHUTDOWN, VX_INVALID = ZZ_KIND_INVALID,
+    VX_INTR = ZZ_KIND_INTR, VX_NMI = ZZ_KIND_NMI, VX_IRQ_WINDOW = ZZ_KIND_IRQ_WINDOW,
+    VX_XSETBV = ZZ_KIND_XSETBV, VX_RDPMC = ZZ_KIND_RDPMC, VX_INVD = ZZ_KIND_INVD,
+    VX_UD_INSN = ZZ_KIND_UD_INSN /* an instruction the guest may not use: inject #UD */,
+    VX_OTHER = ZZ_KIND_OTHER,
 };
 
 /* One event to deliver, in the ABI's terms (type ZZ_INJECT_*). */
@@ -226,6 +235,10 @@ int domain_set_msrs(uint32_t handle, const uint32_t *words, size_t n);
 
 /* Sets the forwarded ports from an 8192-byte bitmap. */
 int domain_set_ports(uint32_t handle, const uint8_t *bitmap);
+/* Sets the guest ports whose EVTCHNOP_send the fast path defers (at most ZZ_SEND_PORTS). */
+int domain_set_send_ports(uint32_t handle, const uint32_t *ports, uint32_t n);
+/* Turns the fast-path device models on or off (ZZ_DEVICE_* flags); each starts reset. */
+int domain_set_devices(uint32_t handle, uint32_t flags);
 
 /* Sets the MMIO ranges from n (base, length) pairs. */
 int domain_set_mmio(uint32_t handle, const uint64_t *pairs, size_t n);

@@ -13,7 +13,8 @@ if cmp -s build/zazen.js.new build/zazen.js; then rm build/zazen.js.new; else mv
 
 make -s -C runtime-c-shim BUILD="$PWD/build" -j"$(nproc)"
 make -s -C firmware BUILD="$PWD/build" -j"$(nproc)"
-bash scripts/make-iso.sh
 
-# The Debian guest (kernel from apt, vmlinux extracted, busybox initramfs) for the Linux tests.
+# The Debian guest (kernel from apt, vmlinux extracted, busybox initramfs): the Linux tests
+# use it and the ISO carries it, so it comes before the ISO.
 bash scripts/fetch-guest-assets.sh
+bash scripts/make-iso.sh

@@ -8,12 +8,13 @@ root=build/iso
 list=scripts/iso/modules.list
 mods=$(grep -v '^\s*#' "$list" | grep -v '^\s*$' || true)
 
-# Rebuild only when the kernel, the module list or a module is newer than the ISO.
+# Rebuild only when the kernel, the module list or a module is newer than the ISO (a module
+# that is missing counts as newer, so the build stops at cp with the file's name).
 inputs=(build/zazen.elf "$list" "$0")
 while read -r src _; do [ -n "$src" ] && inputs+=("$src"); done <<<"$mods"
 if [ -f "$iso" ]; then
   stale=0
-  for f in "${inputs[@]}"; do [ "$f" -nt "$iso" ] && stale=1; done
+  for f in "${inputs[@]}"; do { [ ! -e "$f" ] || [ "$f" -nt "$iso" ]; } && stale=1; done
   [ $stale -eq 0 ] && exit 0
 fi
 
@@ -23,8 +24,15 @@ cp build/zazen.elf "$root/boot/zazen.elf"
 entries=""
 while read -r src name; do
   [ -n "$src" ] || continue
-  cp "$src" "$root/boot/modules/$name"
-  entries+="  module2 /boot/modules/$name $name"$'\n'
+  # An absolute name (/etc/xen/debian.cfg) is kept as a tree under boot/modules/.
+  file=/boot/modules/${name#/}
+  mkdir -p "$root$(dirname "$file")"
+  cp "$src" "$root$file"
+  # module2's command line is what follows the file: "<file> <name>", the form QEMU's
+  # -initrd gives too; zazen's boot file system takes an absolute <name> as the file's
+  # path and otherwise the base name of <file> (src/hv/bootfs.ts).
+  # --nounzip: GRUB would otherwise gunzip initramfs.cpio.gz; boot files are byte-exact.
+  entries+="  module2 --nounzip $file $file $name"$'\n'
 done <<<"$mods"
 
 # GRUB talks on COM1 and the screen; timeout 0 boots at once (hold Shift/Esc for the menu).

@@ -1,5 +1,6 @@
 // A fake shim for unit tests: paged host memory, a scripted console, a hand-driven clock, scripted guests.
 import type { BootInfo, BootModule, HostPhysAddr, MemStats, Shim, VcpuCreated, VirtCaps } from '../src/hv/abi';
+import { ABI_VERSION } from '../src/hv/abi';
 import { encodeUtf8 } from '../src/runtime/utf8';
 import { FakeMemory } from './fakeMemory';
 import { FakeVirt } from './fakeVirt';
@@ -55,6 +56,8 @@ const FRAME_POOL_BASE = 0x400000;
  * calls go to `virt` (test/fakeVirt.ts): domains, tables and scripted vCPUs.
  */
 export class FakeShim implements Shim {
+  /** Node cannot alias part of a buffer: views are of one whole frame (see FrameSource). */
+  readonly physViewPerFrameOnly = true;
   /** Everything written to the console. */
   output = '';
   /** The monotonic clock, in ns; tests move it with advance(). */
@@ -118,7 +121,7 @@ export class FakeShim implements Shim {
   }
 
   abiVersion(): number {
-    return this.opts.abiVersion ?? 2;
+    return this.opts.abiVersion ?? ABI_VERSION;
   }
 
   consoleWrite(text: string): void {
@@ -302,6 +305,14 @@ export class FakeShim implements Shim {
 
   domainSetMmio(handle: number, ranges: Float64Array): void {
     this.virt.domainSetMmio(handle, ranges);
+  }
+
+  domainSetSendPorts(handle: number, ports: Uint32Array): void {
+    this.virt.domainSetSendPorts(handle, ports);
+  }
+
+  domainSetDevices(handle: number, flags: number): void {
+    this.virt.domainSetDevices(handle, flags);
   }
 
   domainSetHypercalls(handle: number, table: Uint32Array): void {

@@ -28,6 +28,10 @@ export interface FakeDomain {
   ports: Uint8Array | null;
   mmio: Float64Array | null;
   hypercalls: Uint32Array;
+  /** domainSetDevices flags. */
+  devices: number;
+  /** domainSetSendPorts' list (the fake never defers: sends are forwarded). */
+  sendPorts: number[];
   frames: number[];
   vcpus: Set<number>;
 }
@@ -130,7 +134,7 @@ export class FakeVirt {
     // struct domain and its CPUID table (1 frame each) and the MSR bitmap (2 frames), as the shim does.
     const frames = [this.alloc(1), this.alloc(1), this.alloc(2)];
     const handle = this.nextHandle++;
-    this.domains.set(handle, { handle, domid, npt: 0, cpuid: null, msrs: null, ports: null, mmio: null, hypercalls: new Uint32Array(128), frames, vcpus: new Set() });
+    this.domains.set(handle, { handle, domid, npt: 0, cpuid: null, msrs: null, ports: null, mmio: null, hypercalls: new Uint32Array(128), devices: 0, sendPorts: [], frames, vcpus: new Set() });
     return handle;
   }
 
@@ -170,11 +174,21 @@ export class FakeVirt {
     this.domain(handle, 'domainSetMmio').mmio = r.slice();
   }
 
+  domainSetSendPorts(handle: number, ports: Uint32Array): void {
+    if (!(ports instanceof Uint32Array) || ports.length > 32) throw new RangeError('domainSetSendPorts: at most 32 ports in a Uint32Array');
+    this.domain(handle, 'domainSetSendPorts').sendPorts = Array.from(ports);
+  }
+
+  domainSetDevices(handle: number, flags: number): void {
+    if (!Number.isInteger(flags) || flags < 0 || flags & ~1) throw new RangeError(`domainSetDevices: unknown device flags ${flags}`);
+    this.domain(handle, 'domainSetDevices').devices = flags;
+  }
+
   domainSetHypercalls(handle: number, t: Uint32Array): void {
     if (!(t instanceof Uint32Array) || t.length !== 128) throw new RangeError('domainSetHypercalls: need exactly 128 elements');
     for (let i = 0; i < 64; i++) {
       if (t[2 * i] > HCALL_FAST) throw new RangeError(`domainSetHypercalls: hypercall ${i}: mode ${t[2 * i]} is not 0-2`);
-      if (t[2 * i] === HCALL_FAST && i !== 17 && i !== 29) throw new RangeError(`domainSetHypercalls: hypercall ${i} has no fast handler`);
+      if (t[2 * i] === HCALL_FAST && i !== 17 && i !== 29 && i !== 32) throw new RangeError(`domainSetHypercalls: hypercall ${i} has no fast handler`);
     }
     this.domain(handle, 'domainSetHypercalls').hypercalls = t.slice();
   }

@@ -59,6 +59,7 @@ export class ConsoleBackend {
   private inProd: number;
   private outCons: number;
   private pending: number[] = [];
+  private dropped = 0;
   private readonly name: string;
 
   /** Attaches to a ring page (a view of at least 3092 bytes), taking the current indices as the starting point. */
@@ -85,6 +86,11 @@ export class ConsoleBackend {
     return this.fault;
   }
 
+  /** Input bytes write() refused since the backend started, because PENDING_MAX were already held back. */
+  get droppedInput(): number {
+    return this.dropped;
+  }
+
   /** Input bytes accepted by write() and still waiting for room in in[]. */
   get pendingInput(): number {
     return this.pending.length;
@@ -109,6 +115,7 @@ export class ConsoleBackend {
     if (!this.connected) return 0;
     const accepted = Math.min(bytes.length, PENDING_MAX - this.pending.length);
     for (let i = 0; i < accepted; i++) this.pending.push(bytes[i]);
+    this.dropped += bytes.length - accepted;
     if (this.fillInput() > 0 && this.connected) this.opts.notify();
     return this.connected ? accepted : 0;
   }

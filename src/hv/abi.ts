@@ -1,7 +1,7 @@
 // The shim's native ABI as TypeScript sees it: mirrors runtime-c-shim/abi.h.
 
 /** Must equal ZAZEN_ABI_VERSION in runtime-c-shim/abi.h. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** A host-physical address (a plain number; all RAM lies below 2^53). */
 export type HostPhysAddr = number & { readonly __brand: 'HostPhysAddr' };
@@ -124,6 +124,11 @@ export const HCALL_FORWARD = 1;
 export const HCALL_FAST = 2;
 
 /** MSR policy actions for domainSetMsrs. */
+/** domainSetDevices flag: channel 2 of an i8254 PIT and port 0x61, in C (ZZ_DEVICE_PIT2). */
+export const DEVICE_PIT2 = 1;
+/** Most ports domainSetSendPorts takes (ZZ_SEND_PORTS). */
+export const SEND_PORTS = 32;
+
 export const MSR_CONST = 0;
 export const MSR_STORED = 1;
 export const MSR_FORWARD = 2;
@@ -182,7 +187,17 @@ export const STATE = {
   statForwarded: 584,
   statRunNs: 592,
   statHypercalls: 600,
+  statKind: 608, // EXIT_KINDS.length x u64
+  statHcall: 800, // 64 x u64, by hypercall number (63 also counts numbers above)
+  deferredSends: 1312, // u64: bit i = a deferred EVTCHNOP_send to domainSetSendPorts' port i
 } as const;
+
+/** Names of the state page's exit kinds (ZZ_KIND_* in abi.h), by index. */
+export const EXIT_KINDS = [
+  'none', 'cpuid', 'msr', 'io', 'hlt', 'hypercall', 'exception', 'npf', 'shutdown', 'invalid',
+  'intr', 'nmi', 'irq-window', 'xsetbv', 'rdpmc', 'invd', 'ud-insn', 'other',
+  'kind18', 'kind19', 'kind20', 'kind21', 'kind22', 'kind23',
+] as const;
 
 /** Segment register indexes in STATE.seg. */
 export const SEG = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldtr: 6, tr: 7 } as const;
@@ -221,6 +236,10 @@ export interface Shim {
   domainSetPorts(handle: number, bitmap: Uint8Array): void;
   domainSetMmio(handle: number, ranges: Float64Array): void;
   domainSetHypercalls(handle: number, table: Uint32Array): void;
+  /** Fast-path device models (DEVICE_* flags), each reset when set. */
+  domainSetDevices(handle: number, flags: number): void;
+  /** Guest ports (at most SEND_PORTS) whose EVTCHNOP_send the shim records in state.deferredSends. */
+  domainSetSendPorts(handle: number, ports: Uint32Array): void;
   vcpuCreate(domainHandle: number, vcpuId: number): VcpuCreated;
   vcpuDestroy(handle: number): void;
   vcpuRun(handle: number, deadlineNs: number): number;

@@ -1,5 +1,5 @@
 // The policy tables a new domain gets (CPUID, MSRs, hypercalls), built once and patched per domain.
-import { MSR_CONST, MSR_STORED, type Shim } from './abi';
+import { DEVICE_PIT2, MSR_CONST, MSR_STORED, type Shim } from './abi';
 import { buildCpuidPolicy, cpuidTable, XEN_CPUID_BASE } from './cpuidPolicy';
 import { hypercallTable } from './hypercallPolicy';
 import { buildMsrPolicy, msrTable, type MsrEntry } from './msrPolicy';
@@ -10,6 +10,8 @@ export interface PolicyTables {
   cpuid: Uint32Array;
   msrs: Uint32Array;
   hypercalls: Uint32Array;
+  /** domainSetDevices flags (DEVICE_*). */
+  devices: number;
 }
 
 interface Cached {
@@ -49,6 +51,15 @@ export function profileMsrs(profile: PolicyProfile): MsrEntry[] {
 }
 
 /**
+ * The fast-path device models of a profile. Linux gets PIT channel 2: its early CPU
+ * calibration polls that counter, and with nothing there (all-ones, as Xen answers a PVH
+ * domU) it spins through 100,000 port reads before giving up; see runtime-c-shim/pit.c.
+ */
+export function profileDevices(profile: PolicyProfile): number {
+  return profile === 'linux' ? DEVICE_PIT2 : 0;
+}
+
+/**
  * The tables for domain domid. The host's CPUID leaves, the MSR policy and the hypercall
  * table are the same for every domain, so they are built once per shim; only the domid in
  * Xen's leaf base+4 differs. The shim copies what it is given, so the arrays are shared.
@@ -63,5 +74,5 @@ export function policyTables(s: Shim, domid: number, profile: PolicyProfile = 'p
     caches[profile] = cache;
   }
   cache.cpuid[cache.domidWord] = domid;
-  return { cpuid: cache.cpuid, msrs: cache.msrs, hypercalls: cache.hypercalls };
+  return { cpuid: cache.cpuid, msrs: cache.msrs, hypercalls: cache.hypercalls, devices: profileDevices(profile) };
 }

@@ -33,6 +33,11 @@ export interface FrameSource {
   framesFree(addr: number, count: number): void;
   /** Only ever called here with a page-aligned address and length 4096. */
   physView(addr: number, length: number): ArrayBuffer;
+  /**
+   * Set by test fakes whose physView can alias only one whole frame (Node cannot alias part
+   * of a buffer as an ArrayBuffer); the shim's views span any range of host memory.
+   */
+  readonly physViewPerFrameOnly?: boolean;
 }
 
 /** A run of guest frame numbers to populate. */
@@ -75,12 +80,29 @@ const TWO32 = 4294967296;
 const MAX_GFN = 2 ** 40;
 const HOLE = 0xffffffff;
 const LARGE = 512;
+/**
+ * Host pages whose views are kept (then the cache starts afresh). Making a view costs a
+ * native call and two objects, thousands of instructions in QuickJS; the hot pages (the
+ * guest's page tables, rings, shared structures) are few, so a small cache removes that
+ * from every hypercall's pointer walk. Views are found by host frame after the gfn has
+ * been translated, so a cached view is only used while the p2m still maps that frame.
+ */
+const VIEW_CACHE_PAGES = 256;
+
+/** Views of one host page. */
+interface PageViews {
+  bytes: Uint8Array;
+  data: DataView;
+  words: Uint32Array;
+}
 
 interface Region {
   gfn: number;
   count: number;
   /** Host frame number per gfn, HOLE when unmapped. */
   hfn: Uint32Array;
+  /** While creating: the host-contiguous runs populate made, [first index, first frame, frames] triples. */
+  runs?: number[];
 }
 
 export class GuestMemory {
@@ -90,6 +112,7 @@ export class GuestMemory {
   private readonly tables: number[] = [];
   private readonly extras: number[] = [];
   private npt: NestedPageTable | null = null;
+  private readonly views = new Map<number, PageViews>();
   private ownPages = 0;
   private destroyed = false;
 
@@ -106,7 +129,11 @@ export class GuestMemory {
       for (const r of ranges) mem.populate(r, maxChunk, align);
       const npt = new NestedPageTable({ alloc: () => mem.newTable(), view: (a) => mem.table(a) });
       mem.npt = npt;
-      for (const r of mem.regions) npt.mapRun(r.gfn, r.hfn, 0, r.count);
+      for (const r of mem.regions) {
+        const runs = r.runs as number[];
+        for (let i = 0; i < runs.length; i += 3) npt.mapContiguous(r.gfn + runs[i], runs[i + 1], runs[i + 2]);
+        delete r.runs;
+      }
     } catch (e) {
       mem.destroy();
       throw e;
@@ -183,8 +210,32 @@ export class GuestMemory {
     return Number.isInteger(gfn) && gfn >= 0 && gfn < MAX_GFN && this.lookup(gfn) !== HOLE;
   }
 
+  /**
+   * The views of the guest page holding gpa (its host frame's bytes and 1024 little-endian
+   * words), or null when nothing backs it. For hot paths (page walks, rings) that would
+   * otherwise pay a call per scalar; writes through them are writes to guest memory.
+   */
+  pageAt(gpa: number): { bytes: Uint8Array; words: Uint32Array } | null {
+    if (this.destroyed || !(gpa >= 0 && gpa < MAX_GFN * PAGE_SIZE)) return null;
+    const gfn = Math.floor(gpa / PAGE_SIZE);
+    const r = this.regionOf(gfn);
+    let hfn = r ? r.hfn[gfn - r.gfn] : HOLE;
+    if (hfn === HOLE) {
+      const f = this.foreign.get(gfn);
+      if (f === undefined) return null;
+      hfn = f;
+    }
+    return this.pageViews(hfn);
+  }
+
   /** Copies len bytes starting at gpa out of guest memory. */
   read(gpa: number, len: number): Uint8Array {
+    // One page, the common case: no per-page bookkeeping.
+    const off = gpa % PAGE_SIZE;
+    if (len >= 0 && off + len <= PAGE_SIZE) {
+      const page = this.pageAt(gpa);
+      if (page && Number.isInteger(gpa) && Number.isInteger(len)) return page.bytes.slice(off, off + len);
+    }
     const out = new Uint8Array(checkGpa(gpa, len));
     this.eachPage(gpa, len, (page, off, n, done) => out.set(page.subarray(off, off + n), done));
     return out;
@@ -192,6 +243,14 @@ export class GuestMemory {
 
   /** Copies bytes into guest memory at gpa. */
   write(gpa: number, bytes: Uint8Array): void {
+    const off = gpa % PAGE_SIZE;
+    if (off + bytes.length <= PAGE_SIZE) {
+      const page = this.pageAt(gpa);
+      if (page && Number.isInteger(gpa)) {
+        page.bytes.set(bytes, off);
+        return;
+      }
+    }
     checkGpa(gpa, bytes.length);
     this.eachPage(gpa, bytes.length, (page, off, n, done) => page.set(bytes.subarray(done, done + n), off));
   }
@@ -214,7 +273,8 @@ export class GuestMemory {
 
   /** Reads a little-endian u32. */
   readU32(gpa: number): number {
-    return this.scalar(gpa, 4).getUint32(0, true);
+    const page = this.scalarPage(gpa, 4);
+    return page ? page.getUint32(this.scalarOff, true) : this.scalar(gpa, 4).getUint32(0, true);
   }
 
   /** Reads a u64; throws RangeError if it is 2^53 or more (read two u32 halves for such values). */
@@ -299,6 +359,7 @@ export class GuestMemory {
     this.tables.length = 0;
     this.regions.length = 0;
     this.foreign.clear();
+    this.views.clear();
     if (first !== null) throw first;
   }
 
@@ -341,6 +402,7 @@ export class GuestMemory {
 
   private populate(range: GfnRange, maxChunk: number, align: boolean): void {
     const hfn = new Uint32Array(range.count);
+    const runs: number[] = [];
     let done = 0;
     let chunk = Math.min(maxChunk, range.count);
     while (done < range.count) {
@@ -358,12 +420,15 @@ export class GuestMemory {
         continue;
       }
       this.chunks.push(addr, want);
-      const first = addr / PAGE_SIZE;
+      // Frame numbers fit 32 bits (HOLE is the only reserved value); >>> 0 keeps them small
+      // integers, so QuickJS runs this once-per-page loop on its integer fast path.
+      const first = (addr / PAGE_SIZE) >>> 0;
       for (let i = 0; i < want; i++) hfn[done + i] = first + i;
+      runs.push(done, first, want);
       done += want;
       this.ownPages += want;
     }
-    this.regions.push({ gfn: range.gfn, count: range.count, hfn });
+    this.regions.push({ gfn: range.gfn, count: range.count, hfn, runs });
   }
 
   private newTable(): number {
@@ -406,28 +471,89 @@ export class GuestMemory {
   }
 
   /** Calls fn for each page piece of [gpa, gpa+len): the page's bytes, offset, length, bytes done. */
+  /**
+   * Calls fn for each run of host-contiguous pages under [gpa, gpa+len): a view of the run,
+   * the offset of the range's bytes in it, their count, and the bytes done before. Guest RAM
+   * comes in large host-contiguous chunks, so a big copy (a kernel image) is a few native
+   * views instead of one per page. Everything is translated first, so a hole fails the
+   * whole access before any byte moves.
+   */
   private eachPage(gpa: number, len: number, fn: (page: Uint8Array, off: number, n: number, done: number) => void): void {
     this.alive();
-    // Translate everything first so a hole fails the whole access before any byte moves.
-    const frames: number[] = [];
-    for (let p = gpa - (gpa % PAGE_SIZE); p < gpa + len; p += PAGE_SIZE) frames.push(this.translate(Math.max(p, gpa)));
+    if (len === 0) return;
+    const firstGfn = Math.floor(gpa / PAGE_SIZE);
+    const lastGfn = Math.floor((gpa + len - 1) / PAGE_SIZE);
+    const runs: number[] = []; // [host frame, pages] pairs
+    for (let gfn = firstGfn; gfn <= lastGfn; ) {
+      const r = this.regionOf(gfn);
+      let hfn = r ? r.hfn[gfn - r.gfn] : HOLE;
+      let n = 1;
+      if (hfn === HOLE) {
+        hfn = this.translate(Math.max(gfn * PAGE_SIZE, gpa)) / PAGE_SIZE; // a foreign frame, or the hole's error
+        hfn = Math.floor(hfn);
+      } else if (r) {
+        const end = Math.min(lastGfn + 1, r.gfn + r.count);
+        while (gfn + n < end && r.hfn[gfn + n - r.gfn] === hfn + n) n++;
+      }
+      const k = runs.length;
+      if (k > 0 && runs[k - 2] + runs[k - 1] === hfn) runs[k - 1] += n;
+      else runs.push(hfn, n);
+      gfn += n;
+    }
+    const perFrame = this.src.physViewPerFrameOnly === true;
     let done = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const off = i === 0 ? gpa % PAGE_SIZE : 0;
-      const n = Math.min(PAGE_SIZE - off, len - done);
-      const frame = frames[i] - off;
-      fn(new Uint8Array(this.src.physView(frame, PAGE_SIZE)), off, n, done);
+    for (let i = 0; i < runs.length; i += 2) {
+      const pages = runs[i + 1];
+      if (pages === 1 || perFrame) {
+        for (let k = 0; k < pages; k++) {
+          const off = done === 0 ? gpa % PAGE_SIZE : 0;
+          const n = Math.min(PAGE_SIZE - off, len - done);
+          fn(this.pageViews(runs[i] + k).bytes, off, n, done);
+          done += n;
+        }
+        continue;
+      }
+      const off = done === 0 ? gpa % PAGE_SIZE : 0;
+      const n = Math.min(pages * PAGE_SIZE - off, len - done);
+      fn(new Uint8Array(this.src.physView(runs[i] * PAGE_SIZE, pages * PAGE_SIZE)), off, n, done);
       done += n;
     }
   }
 
-  private scalar(gpa: number, size: number): DataView {
-    checkGpa(gpa, size);
-    if ((gpa % PAGE_SIZE) + size <= PAGE_SIZE) {
-      const host = this.translate(gpa);
-      const off = host % PAGE_SIZE;
-      return new DataView(this.src.physView(host - off, PAGE_SIZE), off, size);
+  /** The cached views of host frame hfn (made on first use). */
+  private pageViews(hfn: number): PageViews {
+    let v = this.views.get(hfn);
+    if (v === undefined) {
+      if (this.views.size >= VIEW_CACHE_PAGES) this.views.clear();
+      const bytes = new Uint8Array(this.src.physView(hfn * PAGE_SIZE, PAGE_SIZE));
+      v = { bytes, data: new DataView(bytes.buffer), words: new Uint32Array(bytes.buffer) };
+      this.views.set(hfn, v);
     }
+    return v;
+  }
+
+  /**
+   * For a scalar inside one page: the page's DataView, with the offset in scalarOff;
+   * otherwise null (the caller copies across the boundary).
+   */
+  private scalarPage(gpa: number, size: number): DataView | null {
+    this.alive();
+    checkGpa(gpa, size);
+    const off = gpa % PAGE_SIZE;
+    if (off + size > PAGE_SIZE) return null;
+    const gfn = (gpa - off) / PAGE_SIZE;
+    const r = this.regionOf(gfn);
+    let hfn = r ? r.hfn[gfn - r.gfn] : HOLE;
+    if (hfn === HOLE) hfn = (this.translate(gpa) - off) / PAGE_SIZE; // a foreign map, or the hole's error
+    this.scalarOff = off;
+    return this.pageViews(hfn).data;
+  }
+
+  private scalarOff = 0;
+
+  private scalar(gpa: number, size: number): DataView {
+    const page = this.scalarPage(gpa, size);
+    if (page) return new DataView(page.buffer, this.scalarOff, size);
     const b = this.read(gpa, size);
     return new DataView(b.buffer);
   }

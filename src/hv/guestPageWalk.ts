@@ -36,6 +36,8 @@ export interface WalkMemory {
   writeU32(gpa: number, value: number): void;
   read(gpa: number, len: number): Uint8Array;
   write(gpa: number, bytes: Uint8Array): void;
+  /** Optional: the words of the page holding gpa, or null; lets long-mode walks skip a call per entry. */
+  pageAt?(gpa: number): { words: Uint32Array } | null;
 }
 
 export interface Access {
@@ -125,9 +127,75 @@ interface Step {
   noAccessedBit: boolean;
 }
 
+/** Where the fast walk found each level's entry (PML4 first), to set accessed bits on success. */
+const fastTables: (Uint32Array | null)[] = [null, null, null, null];
+const fastIndex = new Int32Array(4);
+let fastPageSize = 0;
+
+/**
+ * The long-mode walk of an address whose entries are all present and allow the access:
+ * the guest-physical address, or -1 for anything else (a fault, a reserved bit, memory
+ * without pageAt), which the general walk then handles and explains. It makes no objects
+ * and one call per level: hypercalls walk a guest pointer or two each, and in QuickJS every
+ * call and allocation costs thousands of instructions.
+ */
+function walkLongFast(mem: WalkMemory, regs: PagingRegs, gla: number, access: Access): number {
+  if (!mem.pageAt || !(gla >= -TWO47 && gla < TWO47) || !Number.isInteger(gla)) return -1;
+  const u = gla < 0 ? gla + TWO48 : gla;
+  const write = access.write === true;
+  const user = access.user === true;
+  const wp = (regs.cr0 & CR0_WP) !== 0;
+  const nxe = (regs.efer & EFER_NXE) !== 0;
+  let table = regs.cr3 - (regs.cr3 % PAGE);
+  let depth = 0;
+  let gpa = -1;
+  for (let level = 4; level >= 1; level--) {
+    const page = mem.pageAt(table);
+    if (!page) return -1;
+    const size = 2 ** (12 + 9 * (level - 1));
+    const i = 2 * (Math.floor(u / size) % 512);
+    const lo = page.words[i];
+    const hi = page.words[i + 1];
+    if (!(lo & P) || (!nxe && hi & 0x80000000)) return -1;
+    if ((user && !(lo & US)) || (write && !(lo & RW) && (user || wp))) return -1;
+    fastTables[depth] = page.words;
+    fastIndex[depth++] = i;
+    const base = (hi & 0xfffff) * TWO32 + (lo >>> 12) * PAGE;
+    if (level === 1) {
+      gpa = base + (u % PAGE);
+      fastPageSize = PAGE;
+      break;
+    }
+    if (lo & PS) {
+      // 1 GiB or 2 MiB page; bit 12 is PAT, and address bits below the page size are reserved.
+      const low = base % size;
+      if (level === 4 || (low !== 0 && low !== PAGE)) return -1;
+      gpa = base - low + (u % size);
+      fastPageSize = size;
+      break;
+    }
+    table = base;
+  }
+  if (gpa < 0) return -1;
+  if (access.setAccessedDirty !== false) {
+    for (let k = 0; k < depth; k++) {
+      const words = fastTables[k] as Uint32Array;
+      const lo = words[fastIndex[k]];
+      const want = (lo | A | (k === depth - 1 && write ? D : 0)) >>> 0;
+      if (want !== lo) words[fastIndex[k]] = want;
+    }
+  }
+  for (let k = 0; k < depth; k++) fastTables[k] = null;
+  return gpa;
+}
+
 /** Translates one guest-linear address, checking the access's rights at every level. */
 export function translateLinear(mem: WalkMemory, regs: PagingRegs, gla: number, access: Access = {}): WalkResult {
   const mode = pagingMode(regs);
+  if (mode === 'long') {
+    const gpa = walkLongFast(mem, regs, gla, access);
+    if (gpa >= 0) return { ok: true, gpa, pageSize: fastPageSize };
+  }
   if (!Number.isInteger(gla)) return fault('out-of-range', gla, 0, access, 'linear address is not an integer');
   if (mode === 'la57') return fault('unsupported', gla, 0, access, '5-level paging (CR4.LA57) is not supported');
   if (mode === 'long') {
@@ -241,6 +309,10 @@ function markAccessed(mem: WalkMemory, steps: Step[], write: boolean): void {
   });
 }
 
+/** The default accesses of copies (kept as constants so the one-page paths can recognise them). */
+const READ: Access = Object.freeze({ write: false });
+const WRITE: Access = Object.freeze({ write: true });
+
 /** Translates every page of [gla, gla+len) first; throws GuestFaultError on the first fault. */
 function pieces(mem: WalkMemory, regs: PagingRegs, gla: number, len: number, access: Access): { gpa: number; n: number }[] {
   if (!Number.isInteger(len) || len < 0 || len > MAX_COPY_BYTES) {
@@ -261,7 +333,14 @@ function pieces(mem: WalkMemory, regs: PagingRegs, gla: number, len: number, acc
 }
 
 /** Copies len bytes from guest-linear gla; throws GuestFaultError (EFAULT) if any page fails. */
-export function copyFromGuest(mem: WalkMemory, regs: PagingRegs, gla: number, len: number, access: Access = {}): Uint8Array {
+export function copyFromGuest(mem: WalkMemory, regs: PagingRegs, gla: number, len: number, access: Access = READ): Uint8Array {
+  // Within one page (nearly every hypercall argument): one walk, one copy.
+  const off = ((gla % PAGE) + PAGE) % PAGE;
+  if (access === READ && Number.isInteger(len) && len > 0 && off + len <= PAGE) {
+    const r = translateLinear(mem, regs, gla, READ);
+    if (!r.ok) throw new GuestFaultError(r.fault);
+    return readChecked(mem, r.gpa, len, gla);
+  }
   const parts = pieces(mem, regs, gla, len, { ...access, write: false });
   const out = new Uint8Array(len);
   let done = 0;
@@ -273,7 +352,18 @@ export function copyFromGuest(mem: WalkMemory, regs: PagingRegs, gla: number, le
 }
 
 /** Copies bytes to guest-linear gla; throws GuestFaultError (EFAULT) and writes nothing if any page fails. */
-export function copyToGuest(mem: WalkMemory, regs: PagingRegs, gla: number, bytes: Uint8Array, access: Access = {}): void {
+export function copyToGuest(mem: WalkMemory, regs: PagingRegs, gla: number, bytes: Uint8Array, access: Access = WRITE): void {
+  const off = ((gla % PAGE) + PAGE) % PAGE;
+  if (access === WRITE && bytes.length > 0 && off + bytes.length <= PAGE) {
+    const r = translateLinear(mem, regs, gla, WRITE);
+    if (!r.ok) throw new GuestFaultError(r.fault);
+    try {
+      mem.write(r.gpa, bytes);
+    } catch (e) {
+      throw badData(gla, r.gpa);
+    }
+    return;
+  }
   const parts = pieces(mem, regs, gla, bytes.length, { ...access, write: true });
   let done = 0;
   for (const p of parts) {

@@ -28,7 +28,19 @@ export interface VcpuTime {
   runstateGla: number;
   timeAreaGla: number;
   runstate: RunstateInfo;
+  /** Host monotonic ns of the last pvclock write (-Infinity: write at the next entry). */
+  clockWrittenAt: number;
+  /** Host monotonic ns at which the vCPU last left the guest still runnable (NaN: not pending). */
+  leftRunnableAt: number;
 }
+
+/**
+ * How often an entered vCPU's pvclock is rewritten. Xen refreshes it on context switches and
+ * from its once-a-second time calibration; here system time and the pvclock are both exact
+ * functions of the same TSC, so one refresh a second keeps the guest's clock within
+ * nanoseconds of NOW() while costing nothing on the exit path.
+ */
+export const PVCLOCK_REFRESH_NS = 1e9;
 
 /** Bytes of a host frame view as GuestBytes (addresses are offsets into the view). */
 function viewBytes(view: Uint8Array): GuestBytes {
@@ -62,6 +74,8 @@ function tryWrite(write: () => void): boolean {
 export class GuestTime {
   private readonly vcpus = new WeakMap<Vcpu, VcpuTime>();
   private readonly wallclockDone = new WeakSet<GuestDomain>();
+  /** The vCPU entered last (one physical CPU runs them all), whose running state may be pending. */
+  private lastRun: { d: GuestDomain; v: Vcpu } | null = null;
   private scaleCache: TimeScale | null = null;
 
   constructor(private readonly hv: Hypervisor, private readonly shimOf: () => Shim = defaultShim) {}
@@ -70,7 +84,10 @@ export class GuestTime {
   state(v: Vcpu): VcpuTime {
     let t = this.vcpus.get(v);
     if (!t) {
-      t = { singleshotNs: null, periodNs: null, periodicNextNs: 0, runstateGla: 0, timeAreaGla: 0, runstate: newRunstate(RUNSTATE.runnable, 0n) };
+      t = {
+        singleshotNs: null, periodNs: null, periodicNextNs: 0, runstateGla: 0, timeAreaGla: 0,
+        runstate: newRunstate(RUNSTATE.runnable, 0n), clockWrittenAt: -Infinity, leftRunnableAt: NaN,
+      };
       this.vcpus.set(v, t);
     }
     return t;
@@ -88,15 +105,32 @@ export class GuestTime {
   }
 
   /**
-   * Brings the vCPU's pvclock up to date (in its vcpu_info and its registered time area), writes
-   * the wall clock once per domain, and marks the vCPU running in its runstate area. Called
-   * each time the run loop enters the vCPU. TSC_STABLE is never set: zazen does not know the
-   * TSC is synchronised, and without the bit Linux keeps its clock monotonic itself.
+   * Called each time the run loop enters the vCPU: marks it running in its runstate area
+   * (unless it never stopped: see afterRun) and refreshes its pvclock once a second
+   * (PVCLOCK_REFRESH_NS). Entering a different vCPU first ends the running state of the one
+   * that ran before, from the moment it left the guest.
    */
   beforeRun(d: GuestDomain, v: Vcpu): void {
+    const t = this.state(v);
+    const last = this.lastRun;
+    if (last && last.v !== v) this.settleRunnable(last.d, last.v);
+    this.lastRun = { d, v };
+    if (t.runstate.state === RUNSTATE.running) t.leftRunnableAt = NaN;
+    else this.setRunstate(d, v, RUNSTATE.running);
+    if (this.shimOf().monotonicNs() - t.clockWrittenAt >= PVCLOCK_REFRESH_NS) this.refreshClock(d, v);
+  }
+
+  /**
+   * Writes the vCPU's pvclock now (in its vcpu_info and its registered time area) and the
+   * wall clock once per domain. TSC_STABLE is never set: zazen does not know the TSC is
+   * synchronised, and without the bit Linux keeps its clock monotonic itself.
+   */
+  refreshClock(d: GuestDomain, v: Vcpu): void {
     const s = this.shimOf();
     const ge = domainServices(this.hv).guestEvents(d.id);
     if (!ge) return;
+    const t = this.state(v);
+    t.clockWrittenAt = s.monotonicNs();
     const now = this.systemNs(d);
     const sample = {
       tscTimestamp: BigInt.asUintN(64, s.readTsc() + v.reg('tscOffset')),
@@ -110,14 +144,33 @@ export class GuestTime {
       this.wallclockDone.add(d);
       writeWallClock(viewBytes(ge.sharedInfo()), 0, BigInt(Math.round(d.createdMs)) * 1000000n);
     }
-    const t = this.state(v);
     if (t.timeAreaGla !== 0) tryWrite(() => writeVcpuTimeInfo(linearBytes(d, v), t.timeAreaGla, sample));
-    this.setRunstate(d, v, RUNSTATE.running);
   }
 
-  /** Records that the vCPU stopped running: blocked, offline or runnable. */
+  /**
+   * Records that the vCPU left the guest: blocked or offline at once; still runnable only
+   * once another vCPU runs (beforeRun), because Xen too counts the time it spends handling a
+   * vCPU's timer or hypercall as that vCPU's running time, and a vCPU that is entered again
+   * straight away never stopped running.
+   */
   afterRun(d: GuestDomain, v: Vcpu): void {
-    this.setRunstate(d, v, !v.online ? RUNSTATE.offline : v.blocked ? RUNSTATE.blocked : RUNSTATE.runnable);
+    if (!v.online || v.blocked) {
+      this.setRunstate(d, v, !v.online ? RUNSTATE.offline : RUNSTATE.blocked);
+      return;
+    }
+    const t = this.state(v);
+    if (t.runstate.state === RUNSTATE.running) t.leftRunnableAt = this.shimOf().monotonicNs();
+  }
+
+  /** Ends a pending running state: the vCPU has been runnable since it left the guest. */
+  private settleRunnable(d: GuestDomain, v: Vcpu): void {
+    const t = this.state(v);
+    if (Number.isNaN(t.leftRunnableAt) || t.runstate.state !== RUNSTATE.running) return;
+    const at = Math.max(0, t.leftRunnableAt - d.createdNs);
+    t.leftRunnableAt = NaN;
+    if (d.destroyed) return;
+    runstateChange(t.runstate, RUNSTATE.runnable, BigInt(Math.floor(at)));
+    if (t.runstateGla !== 0) this.writeRunstateArea(d, v);
   }
 
   /** Registers (gla != 0) or clears the runstate area and writes it at once; false when the write faults. */
@@ -198,6 +251,7 @@ export class GuestTime {
 
   private setRunstate(d: GuestDomain, v: Vcpu, state: number): void {
     const t = this.state(v);
+    t.leftRunnableAt = NaN;
     if (t.runstate.state === state) return;
     runstateChange(t.runstate, state, BigInt(Math.floor(this.systemNs(d))));
     if (t.runstateGla !== 0) this.writeRunstateArea(d, v);

@@ -25,6 +25,14 @@ export interface LinuxDevices {
   storePort: number;
 }
 
+/** The devices of each live Linux domain, so that `xl console` can reach the console's input half. */
+const attached = new WeakMap<GuestDomain, LinuxDevices>();
+
+/** The PV devices attached to d, or undefined for a domain without them (a plain PVH guest) or once it is destroyed. */
+export function linuxDevicesOf(d: GuestDomain): LinuxDevices | undefined {
+  return attached.get(d);
+}
+
 /** Binds a guest port (unbound for domain 0) to a new domain-0 port with handler fn; returns both ports. */
 function connectPort(hv: Hypervisor, d: GuestDomain, fn: () => void): { guest: number; local: number } {
   const s = domainServices(hv);
@@ -91,9 +99,12 @@ export function attachLinuxDevices(hv: Hypervisor, d: GuestDomain, gfns: { conso
     destroyed: (x) => {
       if (x !== d) return;
       unlisten();
+      attached.delete(d);
       for (const port of localPorts) s.evtchn.close(0, port, true);
       if (store && conn) disconnect(store, conn);
     },
   });
-  return { console: backend, store: ring, consolePort: con.guest, storePort };
+  const devices = { console: backend, store: ring, consolePort: con.guest, storePort };
+  attached.set(d, devices);
+  return devices;
 }

@@ -48,6 +48,10 @@ export interface Segment {
 const TWO32 = 4294967296;
 /** Word indexes of hot fields in the page seen as a Uint32Array. */
 const W_DIRTY = STATE.dirty / 4;
+const W_CR0 = STATE.cr0 / 4;
+const W_CR3 = STATE.cr3 / 4;
+const W_CR4 = STATE.cr4 / 4;
+const W_EFER = STATE.efer / 4;
 const W_EXIT_REASON = STATE.exitReason / 4;
 const W_INSN_LEN = STATE.insnLen / 4;
 const W_QUAL = STATE.exitQual / 4;
@@ -213,7 +217,14 @@ export class Vcpu {
 
   /** The paging registers the guest page walker needs. */
   pagingRegs(): { cr0: number; cr3: number; cr4: number; efer: number } {
-    return { cr0: this.regNumber('cr0'), cr3: this.regNumber('cr3'), cr4: this.regNumber('cr4'), efer: this.regNumber('efer') };
+    // Straight word reads: this runs for every guest pointer a hypercall passes.
+    const w = this.words;
+    return {
+      cr0: w[W_CR0] + w[W_CR0 + 1] * TWO32,
+      cr3: w[W_CR3] + w[W_CR3 + 1] * TWO32,
+      cr4: w[W_CR4] + w[W_CR4 + 1] * TWO32,
+      efer: w[W_EFER] + w[W_EFER + 1] * TWO32,
+    };
   }
 
   private offset(name: RegName): number {

@@ -1,5 +1,5 @@
 // The `fs` global: Node-flavoured, synchronous, read-only access to the boot files.
-import { BootFs, normalizePath } from '../hv/bootfs';
+import type { BootFs } from '../hv/bootfs';
 import { decodeUtf8 } from './utf8';
 
 const DESCRIPTIONS: Record<string, [number, string]> = {
@@ -79,8 +79,9 @@ export function createFs(bootFs: BootFs): FsApi {
     readTextFile: (path) => decodeUtf8(bootFs.bytes(fileAt(path, 'open'))),
     list: (dir = '/') => {
       const p = checkPath(dir);
-      if (!bootFs.isDirectory(p)) throw fsError(bootFs.lookup(p) ? 'ENOTDIR' : 'ENOENT', 'scandir', p);
-      return normalizePath(p) === '/' ? ['boot'] : bootFs.files().map((f) => f.name);
+      const entries = bootFs.list(p);
+      if (!entries) throw fsError(bootFs.lookup(p) ? 'ENOTDIR' : 'ENOENT', 'scandir', p);
+      return entries;
     },
     exists: (path) => typeof path === 'string' && (bootFs.isDirectory(path) || bootFs.lookup(path) !== undefined),
     stat: (path) => {

@@ -1,4 +1,5 @@
 // Builds a PVH domain from a DomainConfig: files, checks, guest memory, the shim's domain and policy tables, vCPUs.
+import { syncSendPorts } from '../hv/evtchn/sendPorts';
 import { shim as defaultShim, type Shim } from '../hv/abi';
 import { ElfError, noteString, parseElf, phys32Entry, XEN_ELFNOTE_GUEST_OS, xenNotes } from '../hv/elf';
 import { buildGuestAcpi, GUEST_ACPI_GPA, type GuestAcpi } from '../hv/guestAcpi';
@@ -10,6 +11,7 @@ import { loadPvhGuest, planGuestPhysical, PvhLayoutError, type VcpuState } from 
 import { Vcpu, type SegName } from '../hv/vcpu';
 import type { DomainConfig } from './xlConfig';
 import { bootPath, type XlContext } from './xlContext';
+import { BzImageError, kernelElf } from './bzImage';
 
 /** A domain could not be built; the message says why, as xl would. */
 export class DomainBuildError extends Error {
@@ -53,6 +55,17 @@ function readBoot(ctx: XlContext, what: string, path: string): Uint8Array {
 export function kernelProfile(bytes: Uint8Array): PolicyProfile {
   const os = xenNotes(parseElf(bytes), XEN_ELFNOTE_GUEST_OS);
   return os.length > 0 && noteString(os[0]).toLowerCase() === 'linux' ? 'linux' : 'plain';
+}
+
+/** Reads the kernel file as an ELF: an ELF vmlinux as is, a bzImage's XZ payload decompressed. */
+function readKernel(ctx: XlContext, path: string): Uint8Array {
+  const bytes = readBoot(ctx, 'kernel', path);
+  try {
+    return kernelElf(bytes);
+  } catch (e) {
+    if (e instanceof BzImageError) throw new DomainBuildError(`kernel '${bootPath(path)}': ${e.message}`);
+    throw e;
+  }
 }
 
 /** Checks the kernel is a PVH ELF (the loader checks the rest). */
@@ -110,8 +123,7 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
   if (!caps.usable) throw new DomainBuildError(`guests cannot run on this machine: ${caps.reason}`);
   const taken = ctx.hv.table.byName(config.name);
   if (taken) throw new DomainBuildError(`domain name '${config.name}' is already in use (domain ${taken.id})`);
-  const kernel = readBoot(ctx, 'kernel', config.kernel);
-  checkKernel(config.kernel, kernel);
+  const kernel = readKernel(ctx, config.kernel);  checkKernel(config.kernel, kernel);
   const ramdisk = config.ramdisk ? readBoot(ctx, 'ramdisk', config.ramdisk) : null;
   const free = s.memStats().freeBytes;
   if (config.memory * MiB + HOST_RESERVE_BYTES > free) {
@@ -145,6 +157,7 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
     s.domainSetCpuid(handle, policy.cpuid);
     s.domainSetMsrs(handle, policy.msrs);
     s.domainSetHypercalls(handle, policy.hypercalls);
+    s.domainSetDevices(handle, policy.devices);
     // Every vCPU up to maxvcpus exists from the start (as Xen allocates them); only vCPU 0 runs.
     const vcpus: Vcpu[] = [];
     for (let i = 0; i < config.maxvcpus; i++) {
@@ -160,6 +173,7 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
     if (profile === 'linux') {
       try {
         attachLinuxDevices(ctx.hv, d, { console: layout.consoleGfn, xenstore: layout.xenstoreGfn }, ctx.store ?? null);
+        syncSendPorts(ctx.hv, d, s);
       } catch (e) {
         ctx.hv.destroy(d);
         throw new DomainBuildError(`cannot create domain '${config.name}': console/XenStore rings: ${e instanceof Error ? e.message : String(e)}`);

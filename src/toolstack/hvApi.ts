@@ -6,6 +6,7 @@ import type { Hypervisor } from '../hv/hypervisor';
 import type { RunLoop } from '../hv/runLoop';
 import { acpiInfo, hostInfo, type HostInfo } from '../hv/hostInfo';
 import { dmesg, log } from '../hv/log';
+import { domainExitStats, type ExitStats } from '../hv/exitStats';
 import { ENGINE, XEN_EXTRA, XEN_MAJOR, XEN_MINOR, ZAZEN_VERSION } from '../hv/version';
 
 /** What `hv` offers. */
@@ -34,6 +35,8 @@ export interface HvApi {
   readonly hypervisor?: Hypervisor;
   /** The guest run loop and its counters. */
   readonly runLoop?: RunLoop;
+  /** A guest domain's exit and hypercall counters (by kind and by name), or null if there is none. */
+  exitStats(domid: number): ExitStats | null;
 }
 
 /** Builds the `hv` global (with the hypervisor and run loop when booted). */
@@ -57,5 +60,9 @@ export function createHvApi(hypervisor?: Hypervisor, runLoop?: RunLoop): HvApi {
     promptTsc: 0n,
     hypervisor,
     runLoop,
+    exitStats(domid) {
+      const d = hypervisor?.guest(domid);
+      return d ? domainExitStats(d) : null;
+    },
   };
 }

@@ -25,26 +25,34 @@ function call(store: XenStore, c: Client, type: number, payload: Uint8Array, txI
   return r;
 }
 
-/** Sets up `n` guest connections, each owning /local/domain/<i> with a few nodes and 3 watches on its subtree. */
-function setup(n: number): { store: XenStore; clients: Client[] } {
+/**
+ * Populates /local/domain/1..`domains`, each with a few nodes owned by its domain, and connects the first `n`
+ * of them, each connection holding 3 watches on its subtree. Giving every run the same `domains` keeps the
+ * store the same size whatever the number of connections, so a comparison measures connections alone.
+ */
+function setup(n: number, domains: number): { store: XenStore; clients: Client[] } {
   const store = new XenStore({ quotas: { nodes: 0 } });
   const admin: Client = { conn: store.connect(0), base: '', reply: null };
   admin.conn.sink = (m) => {
     if (m.type !== XsType.WATCH_EVENT) admin.reply = m;
   };
   const clients: Client[] = [];
-  for (let i = 1; i <= n; i++) {
+  for (let i = 1; i <= Math.max(n, domains); i++) {
     const base = '/local/domain/' + i;
     call(store, admin, XsType.MKDIR, latin1Bytes(base + '\0'));
     call(store, admin, XsType.SET_PERMS, latin1Bytes(base + '\0n' + i + '\0'));
     store.domains.set(i, { domid: i, conn: undefined, shutdown: false, gfn: 0, port: 1 });
-    const c: Client = { conn: store.connect(i), base, reply: null };
-    c.conn.sink = (m) => {
-      if (m.type !== XsType.WATCH_EVENT) c.reply = m;
-    };
+    // Unconnected domains get their nodes from dom0: created below the domain's directory, they are the domain's own.
+    const c: Client = i <= n ? { conn: store.connect(i), base, reply: null } : admin;
+    if (i <= n) {
+      c.conn.sink = (m) => {
+        if (m.type !== XsType.WATCH_EVENT) c.reply = m;
+      };
+    }
     for (const k of ['name', 'device/vbd/51712/state', 'device/vif/0/state', 'memory/target', 'control/shutdown']) {
       call(store, c, XsType.WRITE, latin1Bytes(base + '/' + k + '\0' + 'value'));
     }
+    if (i > n) continue;
     for (const w of ['device', 'control/shutdown', 'memory/target']) call(store, c, XsType.WATCH, latin1Bytes(w + '\0tok-' + w + '\0'));
     clients.push(c);
   }
@@ -92,11 +100,12 @@ function timeOp(fn: (i: number) => void, conns: number, ms: number, now: () => n
 /**
  * Measures each operation with each connection count. The counts take turns in `rounds` short runs of
  * `ms` milliseconds and each keeps its best run, so load from other processes (which only ever slows a run
- * down) disturbs the comparison as little as possible.
+ * down) disturbs the comparison as little as possible. Every run's store holds `domains` domains' subtrees
+ * (at least one per connection; pass 0 to give each run only its connections' subtrees).
  */
-export function benchInProcess(connCounts: number[], ms: number, rounds: number, now: () => number): BenchRow[] {
+export function benchInProcess(connCounts: number[], ms: number, rounds: number, now: () => number, domains = 0): BenchRow[] {
   const setups = connCounts.map((n) => {
-    const s = setup(n);
+    const s = setup(n, domains);
     return { n, ops: operations(s.store, s.clients) };
   });
   const rows: BenchRow[] = [];
@@ -110,9 +119,9 @@ export function benchInProcess(connCounts: number[], ms: number, rounds: number,
   return rows;
 }
 
-/** Runs one named operation with `conns` connections for `ms` milliseconds (for profiling); returns operations per second. */
-export function benchOp(name: string, conns: number, ms: number, now: () => number): number {
-  const s = setup(conns);
+/** Runs one named operation with `conns` connections (store of `domains` domains) for `ms` milliseconds, for profiling; returns operations per second. */
+export function benchOp(name: string, conns: number, ms: number, now: () => number, domains = 0): number {
+  const s = setup(conns, domains);
   const op = operations(s.store, s.clients).filter((o) => o[0] === name)[0];
   if (!op) throw new Error('bench: no operation ' + name);
   return Math.round(timeOp(op[1], conns, ms, now));

@@ -100,6 +100,33 @@ export function childGet(c: Children, name: string): XsNode | undefined {
   return undefined;
 }
 
+/** The name under which childFind found its child: the set's own string, so later updates compare by identity. */
+export let foundName = '';
+
+/**
+ * The child named by `path` between `start` and `end`, found without cutting that name out of the path in
+ * the array form (no string is allocated per level, which keeps lookups cheap in QuickJS and spares V8's
+ * young generation); sets foundName.
+ */
+export function childFind(c: Children, path: string, start: number, end: number): XsNode | undefined {
+  if (c instanceof LargeChildren) {
+    const name = path.substring(start, end);
+    const slot = slotOf(c.keys, name);
+    if (slot === undefined) return undefined;
+    foundName = name;
+    return pvGet(c.nodes, slot);
+  }
+  const len = end - start;
+  for (let i = 0; i < c.length; i += 2) {
+    const nm = c[i] as string;
+    if (nm.length === len && path.startsWith(nm, start)) {
+      foundName = nm;
+      return c[i + 1] as XsNode;
+    }
+  }
+  return undefined;
+}
+
 /** Number of children. */
 export function childCount(c: Children): number {
   return c instanceof LargeChildren ? c.size : c.length >> 1;

@@ -1,6 +1,6 @@
 // The node operations (READ, WRITE, MKDIR, RM, DIRECTORY, DIRECTORY_PART, GET_PERMS, SET_PERMS) as xenstored does them.
-import { View, getNode, putNode, nodeCount, addNodes } from './view';
-import { XsNode, leaf, nodeSize, withFields } from './tree';
+import { View, getNode, putNode, putValueInTx, nodeCount, addNodes, mayChangeInPlace } from './view';
+import { XsNode, leaf, nodeSize, withFields, nodeEpoch, setValueInPlace } from './tree';
 import { NO_CHILDREN, withChild, childList, childForEach } from './children';
 import { canonicalize, parentPath, baseName, childPath } from './path';
 import { PERM_READ, PERM_WRITE, PERM_OWNER, Perm, accessFor, parsePerms, permToString } from './perms';
@@ -132,7 +132,7 @@ function createNode(v: View, path: string, value: Uint8Array): XsNode {
   let node = created;
   for (let i = 0; i < missing.length - 1; i++) {
     const name = baseName(missing[i]);
-    node = { value: EMPTY, perms, children: withChild(NO_CHILDREN, name, node), childLen: name.length + 1, generation: v.store.nextGen() };
+    node = { value: EMPTY, perms, children: withChild(NO_CHILDREN, name, node), childLen: name.length + 1, generation: v.store.nextGen(), epoch: nodeEpoch() };
     checkSize(v, nodeSize(node));
   }
   putNode(v, missing[missing.length - 1], node, v.store.nextGen());
@@ -150,9 +150,18 @@ export function opWrite(v: View, payload: Uint8Array): Uint8Array {
   let node: XsNode;
   try {
     const old = getChecked(v, name, PERM_WRITE);
-    node = withFields(old, { value, generation: v.store.nextGen() });
-    checkSize(v, nodeSize(node));
-    putNode(v, name, node, 0);
+    const generation = v.store.nextGen();
+    checkSize(v, nodeSize({ value, perms: old.perms, childLen: old.childLen }));
+    if (mayChangeInPlace(v, old)) {
+      // Nothing below can fail, and no snapshot holds this node: change it where it is.
+      setValueInPlace(old, value, generation);
+      node = old;
+    } else {
+      node = withFields(old, { value, generation });
+      // Inside a transaction the new value is laid over its snapshot (nothing below can fail either).
+      if (v.tx !== null) putValueInTx(v, name, node);
+      else putNode(v, name, node, 0);
+    }
   } catch (e) {
     if (!isEnoent(e)) throw e;
     node = createNode(v, name, value);

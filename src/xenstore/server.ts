@@ -53,7 +53,7 @@ function watch(r: Req): Uint8Array {
     r.store.noteMax(c.domid, 'watches', n);
     if (exceeds(n, r.store.quota(c.domid, 'watches'))) fail('ENOSPC');
   }
-  const w = { conn: c, path, token, depth, prefixLen: relative ? c.implicit.length + 1 : 0, seq: ++r.store.watchSeq };
+  const w = { conn: c, path, token, depth, prefixLen: relative ? c.implicit.length + 1 : 0, seq: ++r.store.watchSeq, lastPath: '', lastEvent: null };
   addWatch(r.store, w);
   // Every new watch fires once straight away; Linux's xenbus relies on it.
   const ev = eventMessage(path.substring(w.prefixLen), token);
@@ -183,7 +183,7 @@ export function reply(store: XenStore, conn: Connection, msg: Message): Delivery
       tx = conn.transactions.get(msg.txId) || null;
       if (!tx) fail('ENOENT');
     }
-    const view = tx ? txView(store, conn, tx) : liveView(store, conn, out);
+    const view = tx ? txView(store, conn, tx) : liveView(store, conn, out, true);
     const payload = e.run({ store, conn, msg, tx, view, out, after });
     if (payload.length > PAYLOAD_MAX) fail('E2BIG');
     if (e.flags & MODIFY) {

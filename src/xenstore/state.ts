@@ -25,6 +25,9 @@ export interface Watch {
   readonly prefixLen: number;
   /** Registration order, so events leave in the order xenstored would send them. */
   readonly seq: number;
+  /** The last event this watch fired and the changed path it was for (events are immutable, so one can be sent again). */
+  lastPath?: string;
+  lastEvent?: Message | null;
 }
 
 /** A message for a connection, produced while handling some request. */
@@ -45,6 +48,11 @@ export interface Transaction {
   readonly delta: Map<number, number>;
   /** Set when a request failed after touching the transaction; commit then fails with ENOMEM, like xenstored. */
   failed: boolean;
+  /**
+   * Nodes whose value the transaction rewrote, by path, laid over `snap` (null until the first): such a write
+   * changes nothing else, so it is noted here instead of copying the path in `snap` (see view.ts).
+   */
+  overlay: Map<string, XsNode> | null;
 }
 
 /** One client: a domain's ring or a dom0 socket, with its watches and transactions. */
@@ -108,6 +116,8 @@ export class XenStore {
   /** Watches and transactions held by each domain id. */
   readonly watchCounts = new Map<number, number>();
   readonly txCounts = new Map<number, number>();
+  /** Transactions open on all connections: while there are none, no snapshot but the live tree exists. */
+  openTransactions = 0;
   /** Highest values seen per quota for unprivileged domains (CONTROL quota max). */
   readonly maxSeen = new Map<string, number>();
   readonly domains = new Map<number, DomainInfo>();

@@ -3,6 +3,7 @@ import { Connection, Delivery, Transaction, XenStore } from './state';
 import { Message } from './wire';
 import { View, liveView, peek, finish } from './view';
 import { exceeds } from './quota';
+import { freezeNodes } from './tree';
 import { fail } from './fail';
 import { latin1String } from './bytes';
 
@@ -13,17 +14,23 @@ export function startTransaction(store: XenStore, conn: Connection): number {
     store.noteMax(conn.domid, 'transactions', open);
     if (exceeds(open, store.quota(conn.domid, 'transactions'))) fail('ENOSPC');
   }
+  // The transaction keeps the live tree as its snapshot: nothing in it may change in place from now on.
+  freezeNodes();
   let id = conn.nextTxId;
   while (id === 0 || conn.transactions.has(id)) id = (id + 1) >>> 0;
   conn.nextTxId = (id + 1) >>> 0;
-  conn.transactions.set(id, { id, snap: store.snap, reads: new Map(), ops: [], delta: new Map(), failed: false });
+  conn.transactions.set(id, { id, snap: store.snap, reads: new Map(), ops: [], delta: new Map(), failed: false, overlay: null });
   store.bump(store.txCounts, conn.domid, 1);
+  store.openTransactions++;
   return id;
 }
 
 /** Forgets a transaction without applying it. */
 export function dropTransaction(store: XenStore, conn: Connection, tx: Transaction): void {
-  if (conn.transactions.delete(tx.id)) store.bump(store.txCounts, conn.domid, -1);
+  if (conn.transactions.delete(tx.id)) {
+    store.bump(store.txCounts, conn.domid, -1);
+    store.openTransactions--;
+  }
 }
 
 /** Drops every transaction of a connection. */
@@ -46,7 +53,9 @@ export function commitTransaction(store: XenStore, conn: Connection, tx: Transac
   });
   if (tx.ops.length === 0) return;
   const events: Delivery[] = [];
-  const v = liveView(store, conn, events);
+  // A lone request replayed is like one sent outside a transaction: nothing after it can fail, so it may
+  // change a node in place; with more, a later one failing must leave the store as it was.
+  const v = liveView(store, conn, events, tx.ops.length === 1);
   for (const m of tx.ops) apply(v, m);
   finish(v);
   // xenstored fires one event per changed node at commit; a node written twice gives one event.

@@ -21,14 +21,33 @@ function depthOf(path: string): number {
   return n;
 }
 
-/** Appends the watches of one trie node that `keep` accepts; returns 1 if any, else 0. */
-function take(n: TrieNode, levels: number, keep: (w: Watch, levels: number) => boolean, out: Watch[]): number {
+/** collect's filter for a change of a node: watches without a depth limit, or within it (Match.Subtree). */
+export const KEEP_SUBTREE = 1;
+/** collect's filter for a special event: the exact path, or a positive depth reaching it (Match.Depth). */
+export const KEEP_DEPTH = 2;
+
+/** Appends the watches of one trie node that the filter accepts; returns 1 if any, else 0. */
+function take(n: TrieNode, levels: number, keep: number, out: Watch[]): number {
   const list = n.list;
   if (list === null) return 0;
   const before = out.length;
-  for (let i = 0; i < list.length; i++) if (keep(list[i], levels)) out.push(list[i]);
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i];
+    if (keep === KEEP_SUBTREE ? w.depth < 0 || levels <= w.depth : levels === 0 || (w.depth > 0 && levels <= w.depth)) out.push(w);
+  }
   return out.length > before ? 1 : 0;
 }
+
+/** The trie nodes holding watches on a path or its ancestors, and how many levels below each the path is. */
+interface Hits {
+  readonly nodes: TrieNode[];
+  readonly levels: number[];
+}
+
+const NO_HITS: Hits = { nodes: [], levels: [] };
+/** Most paths whose hits are remembered, and the longest such path (bounding what the memory holds). */
+const HITS_MAX = 1024;
+const HITS_PATH_MAX = 256;
 
 /** Watches by watched path (absolute, or '@special' with optional "/..." below it). */
 export class WatchIndex {
@@ -37,6 +56,11 @@ export class WatchIndex {
   /** Parent of the '@' special names; holds no watches itself ("/" is not an ancestor of them). */
   private readonly special = trieNode();
   private paths = 0;
+  /**
+   * Hits of recently changed paths: a node changes again and again (a device's state, a memory target), and
+   * then one hash lookup replaces the walk down the trie. Forgotten whenever a watch comes or goes.
+   */
+  private readonly hits = new Map<string, Hits>();
 
   /** Number of distinct watched paths. */
   get size(): number {
@@ -45,6 +69,7 @@ export class WatchIndex {
 
   /** Adds a watch on w.path. */
   add(w: Watch): void {
+    if (this.hits.size > 0) this.hits.clear();
     let n = this.top(w.path);
     this.components(w.path, (name) => {
       if (n.kids === null) n.kids = new Map();
@@ -65,6 +90,7 @@ export class WatchIndex {
 
   /** Removes a watch (nothing happens if it is not registered), pruning trie nodes left empty. */
   remove(w: Watch): void {
+    if (this.hits.size > 0) this.hits.clear();
     const chain: TrieNode[] = [this.top(w.path)];
     const names: string[] = [];
     this.components(w.path, (name) => {
@@ -109,27 +135,48 @@ export class WatchIndex {
   }
 
   /**
-   * Appends to `out` the watches on `path` and on its ancestors (nearest last) for which `keep(w, levels)`
-   * holds, `levels` being how far below the watched path `path` is; returns how many trie nodes contributed.
+   * Appends to `out` the watches on `path` and on its ancestors (nearest last) that the filter `keep`
+   * (KEEP_SUBTREE or KEEP_DEPTH) accepts, given how far below the watched path `path` is; returns how many
+   * trie nodes contributed. `names`, when given, are the path's components (saves cutting them out again).
    */
-  collect(path: string, keep: (w: Watch, levels: number) => boolean, out: Watch[]): number {
+  collect(path: string, keep: number, out: Watch[], names: readonly string[] | null): number {
+    let hits = this.hits.get(path);
+    if (hits === undefined) {
+      hits = this.walk(path, names);
+      if (path.length <= HITS_PATH_MAX) {
+        if (this.hits.size >= HITS_MAX) this.hits.clear();
+        this.hits.set(path, hits);
+      }
+    }
+    let lists = 0;
+    for (let i = 0; i < hits.nodes.length; i++) lists += take(hits.nodes[i], hits.levels[i], keep, out);
+    return lists;
+  }
+
+  /** Finds the hits of a path by walking the trie down its components, stopping where nobody watches below. */
+  private walk(path: string, names: readonly string[] | null): Hits {
     const total = depthOf(path);
     const isSpecial = path.charCodeAt(0) === 64;
     let n: TrieNode = isSpecial ? this.special : this.root;
-    let lists = isSpecial ? 0 : take(n, total, keep, out);
-    let d = 0;
+    let hits: Hits = NO_HITS;
+    const note = (node: TrieNode, levels: number): void => {
+      if (node.list === null) return;
+      if (hits === NO_HITS) hits = { nodes: [], levels: [] };
+      hits.nodes.push(node);
+      hits.levels.push(levels);
+    };
+    if (!isSpecial) note(n, total);
     let start = isSpecial ? 0 : 1;
-    while (start < path.length && n.kids !== null) {
-      const end = path.indexOf('/', start);
-      const k = n.kids.get(end < 0 ? path.substring(start) : path.substring(start, end));
+    for (let d = 0; d < total && n.kids !== null; d++) {
+      const end = names === null ? path.indexOf('/', start) : 0;
+      const name = names !== null ? names[d] : end < 0 ? path.substring(start) : path.substring(start, end);
+      const k = n.kids.get(name);
       if (k === undefined) break;
       n = k;
-      d++;
-      lists += take(n, total - d, keep, out);
-      if (end < 0) break;
+      note(n, total - d - 1);
       start = end + 1;
     }
-    return lists;
+    return hits;
   }
 
   /** Calls `f` with each watched path's watches. */

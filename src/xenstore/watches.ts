@@ -1,9 +1,10 @@
 // Watches: registration, the per-path index, and matching a change against them (xenstored's watch.c).
 import { Connection, Delivery, Snapshot, Watch, XenStore } from './state';
-import { XsNode } from './tree';
+import { XsNode, lookedUpNames } from './tree';
+import { KEEP_SUBTREE, KEEP_DEPTH } from './watchIndex';
 import { parentPath } from './path';
 import { Perms, PERM_READ, accessFor } from './perms';
-import { PAYLOAD_MAX, XsType } from './wire';
+import { Message, PAYLOAD_MAX, XsType } from './wire';
 import { peek } from './view';
 
 /** How a changed path selects watches (xenstored's enum watch_match). */
@@ -41,13 +42,16 @@ export function removeAllWatches(store: XenStore, conn: Connection): void {
   while (conn.watches.length) removeWatch(store, conn.watches[conn.watches.length - 1]);
 }
 
+/** Longest event a watch keeps for reuse (bounds what the cache holds to this much per watch). */
+const EVENT_CACHE_MAX = 256;
+
 /** Builds the WATCH_EVENT message "path\0token\0", or null when it would exceed the payload limit (xenstored drops it). */
 export function eventMessage(path: string, token: string): { type: number; reqId: number; txId: number; payload: Uint8Array } | null {
   return eventFor(path, 0, token);
 }
 
 /** eventMessage for `path` without its first `skip` characters (the watch's implicit prefix), built without concatenating. */
-function eventFor(path: string, skip: number, token: string): { type: number; reqId: number; txId: number; payload: Uint8Array } | null {
+function eventFor(path: string, skip: number, token: string): Message | null {
   const plen = path.length - skip;
   if (plen + token.length + 2 > PAYLOAD_MAX) return null;
   const out = new Uint8Array(plen + token.length + 2);
@@ -56,19 +60,20 @@ function eventFor(path: string, skip: number, token: string): { type: number; re
   return { type: XsType.WATCH_EVENT, reqId: 0, txId: 0, payload: out };
 }
 
-// What fires for each kind of change, given how many levels below the watched path the change is.
-const keepSubtree = (w: Watch, levels: number): boolean => w.depth < 0 || levels <= w.depth;
-const keepDepth = (w: Watch, levels: number): boolean => levels === 0 || (w.depth > 0 && levels <= w.depth);
+// Scratch list of the watches a change selects: reused by every change, as fireWatches never nests.
+const scratch: Watch[] = [];
 
 function candidates(store: XenStore, path: string, match: Match): Watch[] {
-  const out: Watch[] = [];
+  const out = scratch;
+  out.length = 0;
   if (match === Match.Exact || match === Match.NoDepth) {
     const list = store.watchIndex.exact(path);
     if (list) for (const w of list) if (match === Match.Exact || w.depth < 0) out.push(w);
     return out;
   }
   // Watches from several paths leave in registration order, as xenstored's single watch list would give them.
-  const lists = store.watchIndex.collect(path, match === Match.Subtree ? keepSubtree : keepDepth, out);
+  const names = path.charCodeAt(0) === 64 ? null : lookedUpNames(path);
+  const lists = store.watchIndex.collect(path, match === Match.Subtree ? KEEP_SUBTREE : KEEP_DEPTH, out, names);
   if (lists > 1) out.sort((a, b) => a.seq - b.seq);
   return out;
 }
@@ -100,7 +105,15 @@ export function fireWatches(store: XenStore, out: Delivery[], snap: Snapshot, pa
       allowed = permitted(w.conn, snap, path, node, oldPerms);
     }
     if (!allowed) continue;
-    const msg = eventFor(path, w.prefixLen, w.token);
+    // A watch mostly sees the same few nodes change: reuse its last event when the path is the same.
+    let msg = w.lastPath === path ? (w.lastEvent as Message | null) : null;
+    if (msg === null) {
+      msg = eventFor(path, w.prefixLen, w.token);
+      if (msg !== null && msg.payload.length <= EVENT_CACHE_MAX) {
+        w.lastPath = path;
+        w.lastEvent = msg;
+      }
+    }
     if (msg) out.push({ conn: w.conn, msg });
   }
 }

@@ -157,6 +157,26 @@ describe('guest input', () => {
     expect(backend.write(new Uint8Array(IN_SIZE))).toBe(IN_SIZE);
   });
 
+  test('refused input is counted, and a guest that reads again gets the queue in order', () => {
+    const { backend, guest } = setup();
+    expect(backend.droppedInput).toBe(0);
+    const input = text(IN_SIZE + PENDING_MAX);
+    // The guest reads nothing: in[] fills, PENDING_MAX are held in all, the rest is dropped.
+    expect(backend.write(bytes(input))).toBe(PENDING_MAX);
+    expect(backend.write(bytes(input.slice(0, PENDING_MAX)))).toBe(IN_SIZE);
+    expect(backend.droppedInput).toBe(IN_SIZE + PENDING_MAX - IN_SIZE);
+    expect(backend.write(bytes('xyz'))).toBe(0);
+    expect(backend.droppedInput).toBe(PENDING_MAX + 3);
+    let got = '';
+    for (let i = 0; i < 8 && backend.pendingInput > 0; i++) {
+      got += guest.read();
+      backend.kick();
+    }
+    got += guest.read();
+    expect(got).toBe(input.slice(0, PENDING_MAX) + input.slice(0, IN_SIZE));
+    expect(backend.pendingInput).toBe(0);
+  });
+
   test('input wraps around in[] and the u32 index space', () => {
     const start = 0xffffff00;
     const { backend, guest } = setup((p) => {

@@ -18,6 +18,8 @@ export interface FakeFramesOptions {
 const PAGE = 4096;
 
 export class FakeFrames implements FrameSource {
+  /** Node cannot alias part of a buffer: views are of one whole frame (see FrameSource). */
+  readonly physViewPerFrameOnly = true;
   readonly base: number;
   readonly size: number;
   readonly used: Uint8Array;

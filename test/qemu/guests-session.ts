@@ -1,4 +1,5 @@
-// Boots zazen under QEMU with the firmware test guests and their configs as modules, for the guests-* tests.
+// Boots zazen under QEMU with test guests as modules, and the helpers the guests-* and linux* tests share (typing, waiting, the Debian guest).
+import * as fs from 'fs';
 import * as path from 'path';
 import { QemuSession, qemuArgs, repoRoot, PROMPT } from './qemu';
 
@@ -64,4 +65,38 @@ export async function pollJs(q: QemuSession, expr: string, want: RegExp, timeout
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${expr} is ${v}, want ${want}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The Debian guest's boot modules as the ISO names them (scripts/iso/modules.list): /boot/vmlinux, /boot/initramfs.cpio.gz, /etc/xen/debian.cfg. */
+export function debianModules(): string[] {
+  return [
+    `${path.join(repoRoot, 'build/guest/vmlinux')} vmlinux`,
+    `${path.join(repoRoot, 'build/guest/initramfs.cpio.gz')} initramfs.cpio.gz`,
+    `${path.join(repoRoot, 'scripts/iso/debian.cfg')} /etc/xen/debian.cfg`,
+  ];
+}
+
+/** The release `uname -r` prints for build/guest/vmlinux, read from the "Linux version" banner inside it. */
+export function debianKernelRelease(): string {
+  const image = fs.readFileSync(path.join(repoRoot, 'build/guest/vmlinux')).toString('latin1');
+  const m = /Linux version (\S+) \(/.exec(image);
+  if (!m) throw new Error('build/guest/vmlinux has no "Linux version" banner');
+  return m[1];
+}
+
+/**
+ * Types a line into an attached guest console and waits until what follows matches want;
+ * types it again (up to `tries` times) if nothing matched, because keystrokes sent before
+ * the guest's shell has opened its tty may be discarded. Returns the text after the last try.
+ */
+export async function askGuest(q: QemuSession, line: string, want: RegExp, timeoutMs = 60000, tries = 3): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < tries; i++) {
+    try {
+      return await typeAndWait(q, line, want, timeoutMs / tries);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }

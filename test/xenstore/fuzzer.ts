@@ -125,8 +125,11 @@ export function verify(store: XenStore): void {
   if (problems.length) throw new Error('store corrupt: ' + problems.join('; '));
   // dom0 may delete anything but the root (RM / is EINVAL), so the root must survive with its permissions.
   if (!lookup(store.snap.root, '/') || store.snap.root.perms.length === 0) throw new Error('root lost');
-  walk(store.snap.root, '/', (p) => {
+  const root = store.snap.root;
+  walk(root, '/', (p, n) => {
     if (p !== '/' && (!/^[A-Za-z0-9\-/_@]+$/.test(p) || p.endsWith('/') || p.indexOf('//') >= 0)) throw new Error('invalid path in store: ' + p);
+    // Lookups (served by readCache.ts once one root is read often enough) find exactly the tree's nodes.
+    if (lookup(root, p) !== n) throw new Error('lookup of ' + p + ' disagrees with the tree');
   });
   let watchTotal = 0;
   store.watchIndex.forEach((l) => (watchTotal += l.length));

@@ -1,6 +1,6 @@
 // The watch trie against a brute-force reading of xenstored's rules (is_child with depth), specials included.
 import { describe, expect, test } from '@jest/globals';
-import { WatchIndex } from '../../src/xenstore/watchIndex';
+import { WatchIndex, KEEP_SUBTREE, KEEP_DEPTH } from '../../src/xenstore/watchIndex';
 import { Connection, Watch } from '../../src/xenstore/state';
 
 /** xenstored's is_child with a depth limit, written out plainly as the reference. */
@@ -39,12 +39,24 @@ describe('watch index', () => {
       }
       const path = PATHS[r(PATHS.length)];
       const subtree: Watch[] = [];
-      idx.collect(path, (w, levels) => w.depth < 0 || levels <= w.depth, subtree);
+      idx.collect(path, KEEP_SUBTREE, subtree, null);
       const wantSubtree = all.filter((w) => {
         const l = below(path, w.path);
         return l >= 0 && (w.depth < 0 || l <= w.depth);
       });
       expect(subtree.map((w) => w.seq).sort((a, b) => a - b)).toEqual(wantSubtree.map((w) => w.seq));
+      // The same walk given the path's components, as watches.ts passes them after a tree lookup.
+      const names = path === '/' ? [] : path.charCodeAt(0) === 64 ? path.split('/') : path.substring(1).split('/');
+      const byNames: Watch[] = [];
+      idx.collect(path, KEEP_SUBTREE, byNames, names);
+      expect(byNames).toEqual(subtree);
+      const depthOut: Watch[] = [];
+      idx.collect(path, KEEP_DEPTH, depthOut, null);
+      const wantDepth = all.filter((w) => {
+        const l = below(path, w.path);
+        return l === 0 || (l > 0 && w.depth > 0 && l <= w.depth);
+      });
+      expect(depthOut.map((w) => w.seq).sort((a, b) => a - b)).toEqual(wantDepth.map((w) => w.seq));
       expect((idx.exact(path) || []).map((w) => w.seq)).toEqual(all.filter((w) => w.path === path).map((w) => w.seq));
       expect(idx.size).toBe(new Set(all.map((w) => w.path)).size);
     }
@@ -63,9 +75,9 @@ describe('watch index', () => {
     const idx = new WatchIndex();
     for (let i = 0; i < 1000; i++) idx.add({ conn, path: '/local/domain/' + i + '/device', token: 't', depth: -1, prefixLen: 0, seq: i });
     const out: Watch[] = [];
-    expect(idx.collect('/local/domain/7/device/vbd/51712/state', () => true, out)).toBe(1);
+    expect(idx.collect('/local/domain/7/device/vbd/51712/state', KEEP_SUBTREE, out, null)).toBe(1);
     expect(out.map((w) => w.seq)).toEqual([7]);
-    expect(idx.collect('/local/domain/7/memory', () => true, [])).toBe(0);
+    expect(idx.collect('/local/domain/7/memory', KEEP_SUBTREE, [], null)).toBe(0);
     // A watch registered twice elsewhere and removed once leaves the other registration in place.
     const w = { conn, path: '/x', token: 'a', depth: -1, prefixLen: 0, seq: 5000 };
     idx.add(w);

@@ -1,4 +1,5 @@
 // event_channel_op (hypercall 32): the 2-level EVTCHNOP_* sub-ops on the calling domain's ports.
+import { syncSendPorts } from '../evtchn/sendPorts';
 import { EFAULT, EINVAL, ENOSYS, EPERM } from '../errno';
 import { domainServices } from '../evtchn/services';
 import { EVTCHNSTAT_interdomain, EVTCHNSTAT_unbound, EVTCHNSTAT_virq } from '../evtchn/portTable';
@@ -39,6 +40,13 @@ export function ownDomain(c: HypercallCall, dom: number): number {
 /** Handles event_channel_op(cmd, arg). */
 export function eventChannelOp(c: HypercallCall): number {
   const cmd = c.int(1);
+  const ret = channelOp(c, cmd);
+  // Channels to zazen's backends may have come or gone: the shim's list of sends it may take follows.
+  if (cmd === OP_bind_interdomain || cmd === OP_close || cmd === OP_reset || cmd === OP_reset_cont) syncSendPorts(c.hv, c.domain);
+  return ret;
+}
+
+function channelOp(c: HypercallCall, cmd: number): number {
   // FIFO and priorities do not exist: Linux falls back to the 2-level ABI on -ENOSYS.
   if (cmd === OP_init_control || cmd === OP_expand_array || cmd === OP_set_priority) return -ENOSYS;
   if (cmd < 0 || cmd >= SIZES.length) return -ENOSYS;

@@ -49,7 +49,7 @@ function registerVcpuInfo(c: HypercallCall, v: Vcpu): number {
     return -EINVAL;
   }
   // The pvclock lives in vcpu_info: fill the new copy now, Linux reads it straight away.
-  if (v === c.vcpu) guestTime(c.hv).beforeRun(c.domain, v);
+  if (v === c.vcpu) guestTime(c.hv).refreshClock(c.domain, v);
   return 0;
 }
 
@@ -72,7 +72,7 @@ export function vcpuTimeOp(c: HypercallCall, cmd: number, v: Vcpu): number {
       if (gla === null) return -EFAULT;
       if (cmd === VCPUOP_register_vcpu_time_memory_area) {
         t.registerTimeArea(v, gla);
-        if (v === c.vcpu) t.beforeRun(d, v);
+        if (v === c.vcpu) t.refreshClock(d, v);
         return 0;
       }
       // Written at once, with the registering vCPU's page tables, so a bad address is -EFAULT now.

@@ -1,6 +1,7 @@
-// `xl console`: a domain's console log, then its output as it comes, until Ctrl-] returns to the REPL.
+// `xl console`: a domain's console log, then its output as it comes, keystrokes to its console ring, until Ctrl-] returns to the REPL.
 import { muteHypervisorConsole } from '../../hv/consoleLog';
 import type { GuestDomain } from '../../hv/guestDomain';
+import { linuxDevicesOf } from '../../hv/linuxDevices';
 import { parseArgs } from '../args';
 import { captureInput } from '../inputCapture';
 import { CommandError, type Command, type CommandIo } from '../registry';
@@ -9,11 +10,31 @@ import { findGuest, type XlContext } from '../xlContext';
 /** Ctrl-]: the byte that ends a console session, as in xl (and telnet). */
 export const CONSOLE_ESCAPE = '\x1d';
 
+/** Where typed bytes go: the domain's console ring (its in[] half), or nowhere for a guest without one. */
+export interface ConsoleInput {
+  /** Queues bytes for the guest; returns how many were taken (the rest were dropped). */
+  write(bytes: Uint8Array): number;
+}
+
+/** The console input of d: its console backend for a domain with a console ring, else null. */
+export function consoleInputOf(d: GuestDomain): ConsoleInput | null {
+  return linuxDevicesOf(d)?.console ?? null;
+}
+
+/** The terminal's input as bytes: the shim hands each byte over as one char code 0-255. */
+export function inputBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}
+
 /**
  * Attaches the terminal to a domain's console: prints what the domain wrote so far, then
- * its output as it comes. Keystrokes other than Ctrl-] go nowhere (no console input
- * reaches guests yet). The "(dN)" echo of every domain is held back meanwhile, so the
- * session shows this domain's output alone. Resolves on Ctrl-] or when the domain is destroyed.
+ * its output as it comes, and sends every keystroke but Ctrl-] to the guest's console ring
+ * as typed (Enter is '\r', which the guest's tty turns into '\n', as under xenconsoled);
+ * a guest without a ring (console_io only) gets none. The "(dN)" echo of every domain is
+ * held back meanwhile, so the session shows this domain's output alone. Resolves on Ctrl-]
+ * or when the domain is destroyed.
  */
 export function attachConsole(ctx: XlContext, d: GuestDomain, io: CommandIo): Promise<void> {
   return new Promise((resolve) => {
@@ -21,6 +42,8 @@ export function attachConsole(ctx: XlContext, d: GuestDomain, io: CommandIo): Pr
     const history = d.console.text();
     if (history) io.write(history);
     let done = false;
+    let dropped = 0;
+    const input = consoleInputOf(d);
     muteHypervisorConsole(true);
     const finish = (): void => {
       if (done) return;
@@ -30,11 +53,14 @@ export function attachConsole(ctx: XlContext, d: GuestDomain, io: CommandIo): Pr
       stopWatch();
       muteHypervisorConsole(false);
       io.write('\n');
+      if (dropped > 0) io.write(`(${dropped} bytes of input were dropped: domain ${d.id} is not reading its console)\n`);
       resolve();
     };
     const unlisten = d.console.listen((text) => io.write(text));
     const release = captureInput((bytes) => {
       const at = bytes.indexOf(CONSOLE_ESCAPE);
+      const typed = at < 0 ? bytes : bytes.slice(0, at);
+      if (typed && input && !d.destroyed) dropped += typed.length - input.write(inputBytes(typed));
       if (at < 0) return '';
       finish();
       return bytes.slice(at + 1);

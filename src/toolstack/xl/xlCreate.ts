@@ -10,10 +10,27 @@ import { attachConsole } from './xlConsole';
 
 const USAGE = 'xl create [-p] [-c] [-n] [-q] <ConfigFile> [options] [vars]';
 
+/** Where xl.cfg files live (Xen's XEN_CONFIG_DIR). */
+export const XEN_CONFIG_DIR = '/etc/xen';
+
+/**
+ * The paths tried for a config file, in order: an absolute path as it is; a relative one
+ * first where zazen's other files are (bootPath: a bare name in /boot), then in /etc/xen.
+ * Xen's xl itself opens a relative name from its working directory only; zazen has no
+ * working directory, and /etc/xen is where Xen's docs keep domain configs, so both are tried.
+ */
+export function configCandidates(file: string): string[] {
+  if (file.startsWith('/')) return [file];
+  return [bootPath(file), `${XEN_CONFIG_DIR}/${file}`];
+}
+
 /** Reads and validates a config file with its key=value overrides. */
 export function configFromFile(ctx: XlContext, file: string, overrides: string[]): DomainConfigResult {
-  const path = bootPath(file);
-  const bytes = ctx.readFile(path);
+  let bytes: Uint8Array | null = null;
+  for (const path of configCandidates(file)) {
+    bytes = ctx.readFile(path);
+    if (bytes) break;
+  }
   if (!bytes) throw new CommandError(`Failed to read config file: ${file}: No such file or directory`);
   return domainConfigFromXl(applyXlOverrides(parseXlConfig(decodeUtf8(bytes), file), overrides));
 }
