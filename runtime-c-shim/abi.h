@@ -128,7 +128,10 @@
     * the fast handler. Fast handlers: xen_version (17): XENVER_version (sub-op 0) answers\
     * data, other sub-ops forwarded; sched_op (29): SCHEDOP_yield (0) ends the slice (run\
     * result PREEMPT), other sub-ops forwarded; event_channel_op (32): EVTCHNOP_send (4) to a\
-    * domainSetSendPorts port is deferred, everything else forwarded. Hypercalls from CPL > 0 get -EPERM in C. */\
+    * domainSetSendPorts port is deferred, everything else forwarded; vcpu_op (24):\
+    * VCPUOP_set_singleshot_timer (8) and VCPUOP_stop_singleshot_timer (9) for the calling\
+    * vCPU update state.singleshot_ns (the run then ends by the new deadline), the rest and\
+    * any call C cannot check are forwarded. Hypercalls from CPL > 0 get -EPERM in C. */\
     X(domainSetHypercalls, abi_domain_set_hypercalls, 2)                          \
     /* vcpuCreate(domainHandle, vcpuId): {handle, state}: state is the host-physical address of\
     * the vCPU's ZzVcpuState page (layout below), which TypeScript views with physView. */\
@@ -224,6 +227,12 @@ struct zz_vcpu_state {
     /* EVTCHNOP_sends the fast path took for TypeScript (bit i: the ith domainSetSendPorts
      * port); TypeScript clears it once it has performed them. */
     uint64_t deferred_sends;
+    /* The guest's single-shot timer (VCPUOP_set_singleshot_timer), in the domain's system
+     * time, or UINT64_MAX when stopped: the fast path sets and stops it, TypeScript reads
+     * it, fires it and sets it too. timer_base_ns is the monotonic ns of system time 0
+     * (TypeScript writes it before the first run). */
+    uint64_t singleshot_ns;
+    uint64_t timer_base_ns;
 };
 
 _Static_assert(sizeof(struct zz_vcpu_state) <= 4096, "the state page is one frame");
@@ -244,6 +253,7 @@ _Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hypercalls) == 600,
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_kind) == 608, "state kinds");
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, stat_hcall) == 800, "state hcalls");
 _Static_assert(__builtin_offsetof(struct zz_vcpu_state, deferred_sends) == 1312, "state sends");
+_Static_assert(__builtin_offsetof(struct zz_vcpu_state, singleshot_ns) == 1320, "state timer");
 
 #define ZZ_DIRTY_GPR (1u << 0)
 #define ZZ_DIRTY_RIP (1u << 1)

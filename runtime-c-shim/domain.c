@@ -263,8 +263,8 @@ int domain_set_hypercalls(uint32_t handle, const uint32_t *w)
         uint32_t mode = w[2 * i];
         if (mode > HCALL_FAST)
             return vcpu_fail(VCPU_EINVAL, "hypercall %u: mode %u is not 0-2", i, mode);
-        if (mode == HCALL_FAST && i != 17 && i != 29 && i != 32)
-            return vcpu_fail(VCPU_EINVAL, "hypercall %u has no fast handler (only 17, 29 and 32)", i);
+        if (mode == HCALL_FAST && i != 17 && i != 24 && i != 29 && i != 32)
+            return vcpu_fail(VCPU_EINVAL, "hypercall %u has no fast handler (only 17, 24, 29 and 32)", i);
     }
     for (uint32_t i = 0; i < DOMAIN_HYPERCALLS; i++) {
         d->hcall[i].mode = w[2 * i];

@@ -5,12 +5,17 @@
 #include <stdint.h>
 #include "exit.h"
 #include "klog.h"
+#include "timer.h"
 
 #define HC_XEN_VERSION 17
 #define HC_SCHED_OP    29
 #define XENVER_VERSION 0
 #define SCHEDOP_YIELD  0
 #define HC_EVENT_CHANNEL_OP 32
+#define HC_VCPU_OP     24
+#define VCPUOP_SET_SINGLESHOT_TIMER  8
+#define VCPUOP_STOP_SINGLESHOT_TIMER 9
+#define VCPU_SSHOTTMR_FUTURE 1u
 #define EVTCHNOP_SEND  4
 #define EPERM  1
 #define ENOSYS 38
@@ -232,6 +237,42 @@ static int exit_defer_send(struct vcpu *v, int long64)
     return 0;
 }
 
+/* VCPUOP_set_singleshot_timer {u64 timeout_abs_ns; u32 flags} and VCPUOP_stop_singleshot_
+ * timer for the calling vCPU: Linux re-arms its timer this way after nearly every tick, so
+ * C keeps the deadline in the state page and shortens the run to it. A deadline in the
+ * past with VCPU_SSHOTTMR_future, another vCPU, or an argument C cannot read goes to
+ * TypeScript, which answers the error. 1 if taken, 0 to forward. */
+static int exit_singleshot(struct vcpu *v, int long64, uint64_t cmd)
+{
+    struct zz_vcpu_state *st = v->st;
+    uint64_t vcpuid = long64 ? st->gpr[GPR_RSI] : (uint32_t)st->gpr[GPR_RCX];
+    uint64_t arg = long64 ? st->gpr[GPR_RDX] : (uint32_t)st->gpr[GPR_RDX];
+    if (vcpuid != v->id)
+        return 0;
+    if (cmd == VCPUOP_STOP_SINGLESHOT_TIMER) {
+        st->singleshot_ns = UINT64_MAX;
+        hcall_ret(st, long64, 0);
+        return 1;
+    }
+    if (cmd != VCPUOP_SET_SINGLESHOT_TIMER || st->timer_base_ns == 0)
+        return 0;
+    struct { uint64_t timeout; uint32_t flags, pad; } a;
+    if (decode_read_linear(v, arg, &a, 12) < 0)
+        return 0;
+    uint64_t now = timer_monotonic_ns(), base = st->timer_base_ns;
+    uint64_t sys_now = now > base ? now - base : 0;
+    if ((a.flags & VCPU_SSHOTTMR_FUTURE) && a.timeout < sys_now)
+        return 0;
+    st->singleshot_ns = a.timeout;
+    /* The run must end when it expires, so TypeScript raises VIRQ_TIMER in time. */
+    uint64_t due = a.timeout > UINT64_MAX - base ? UINT64_MAX : base + a.timeout;
+    if (due < now)
+        due = now;
+    v->timer_due_ns = due;
+    hcall_ret(st, long64, 0);
+    return 1;
+}
+
 static SLOW int exit_hypercall(struct vcpu *v, const uint8_t *op)
 {
     struct zz_vcpu_state *st = v->st;
@@ -263,6 +304,8 @@ static SLOW int exit_hypercall(struct vcpu *v, const uint8_t *op)
             return ZZ_RUN_PREEMPT;
         }
         if (nr == HC_EVENT_CHANNEL_OP && sub == EVTCHNOP_SEND && exit_defer_send(v, long64))
+            return 0;
+        if (nr == HC_VCPU_OP && exit_singleshot(v, long64, sub))
             return 0;
     }
     st->exit_reason = ZZ_EXIT_HYPERCALL;

@@ -450,6 +450,7 @@ int vcpu_run(uint32_t handle, uint64_t deadline_ns)
     fpu_to_guest(v);
     virt->run_begin(v);
     uint64_t t0 = x86_rdtsc(), exits = 0, last_fast = 1;
+    v->timer_due_ns = 0;
     for (;;) {
         if (v->exc.type | v->pending.type | v->inject.type | v->want_window |
             st->irq_window_wanted)
@@ -464,6 +465,16 @@ int vcpu_run(uint32_t handle, uint64_t deadline_ns)
         if (r) {
             last_fast = 0;
             break;
+        }
+        /* The guest armed its single-shot timer (exit_singleshot): end the run by then. */
+        if (v->timer_due_ns) {
+            if (v->timer_due_ns < deadline_ns) {
+                deadline_ns = v->timer_due_ns;
+                deadline = deadline_tsc(deadline_ns);
+                timed = 1;
+                timer_set_deadline(deadline_ns);
+            }
+            v->timer_due_ns = 0;
         }
         /* The timer interrupt ends the slice; the clock is still read every 64 exits
          * for machines whose LAPIC timer could not be calibrated. */

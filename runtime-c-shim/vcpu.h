@@ -133,6 +133,7 @@ struct vcpu {
     uint32_t crash_nbytes;
     uint8_t crash_bytes[15];
     uint64_t msr_vals[VCPU_MSR_SLOTS];
+    uint64_t timer_due_ns; /* set by the single-shot fast path: end the run by then (0: no change) */
 };
 
 #define VCTL_SHADOW (1u << 0) /* g.shadow changed (an instruction was skipped) */

@@ -188,7 +188,7 @@ export class FakeVirt {
     if (!(t instanceof Uint32Array) || t.length !== 128) throw new RangeError('domainSetHypercalls: need exactly 128 elements');
     for (let i = 0; i < 64; i++) {
       if (t[2 * i] > HCALL_FAST) throw new RangeError(`domainSetHypercalls: hypercall ${i}: mode ${t[2 * i]} is not 0-2`);
-      if (t[2 * i] === HCALL_FAST && i !== 17 && i !== 29 && i !== 32) throw new RangeError(`domainSetHypercalls: hypercall ${i} has no fast handler`);
+      if (t[2 * i] === HCALL_FAST && i !== 17 && i !== 24 && i !== 29 && i !== 32) throw new RangeError(`domainSetHypercalls: hypercall ${i} has no fast handler`);
     }
     this.domain(handle, 'domainSetHypercalls').hypercalls = t.slice();
   }

@@ -190,6 +190,8 @@ export const STATE = {
   statKind: 608, // EXIT_KINDS.length x u64
   statHcall: 800, // 64 x u64, by hypercall number (63 also counts numbers above)
   deferredSends: 1312, // u64: bit i = a deferred EVTCHNOP_send to domainSetSendPorts' port i
+  singleshotNs: 1320, // u64: the single-shot timer in domain system time, all-ones when stopped
+  timerBaseNs: 1328, // u64: monotonic ns of the domain's system time 0
 } as const;
 
 /** Names of the state page's exit kinds (ZZ_KIND_* in abi.h), by index. */

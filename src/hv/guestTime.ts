@@ -1,5 +1,5 @@
 // Guest time for a hypervisor: pvclock and runstate refresh around each run, the wall clock, and the VCPUOP timers.
-import { shim as defaultShim, type Shim } from './abi';
+import { STATE, shim as defaultShim, type Shim } from './abi';
 import { domainAbi } from './domainAbi';
 import { VIRQ_TIMER } from './evtchn/eventChannels';
 import { domainServices } from './evtchn/services';
@@ -19,8 +19,8 @@ export const MIN_PERIOD_NS = 1000000;
 
 /** One vCPU's time state. Deadlines are in the domain's system time (ns since its creation). */
 export interface VcpuTime {
-  /** The single-shot timer's deadline, or null when stopped. */
-  singleshotNs: number | null;
+  /** The state page's timer base was written (the shim's single-shot fast path needs it). */
+  baseWritten: boolean;
   /** The periodic timer's period and next expiry, or null when stopped. */
   periodNs: number | null;
   periodicNextNs: number;
@@ -41,6 +41,35 @@ export interface VcpuTime {
  * nanoseconds of NOW() while costing nothing on the exit path.
  */
 export const PVCLOCK_REFRESH_NS = 1e9;
+
+const W_SINGLESHOT = STATE.singleshotNs / 4;
+const W_TIMER_BASE = STATE.timerBaseNs / 4;
+const TWO32 = 4294967296;
+
+/**
+ * The single-shot timer lives in the vCPU's state page, where the shim's fast path for
+ * VCPUOP_set_singleshot_timer writes it: all-ones when stopped.
+ */
+function singleshotWord(v: Vcpu): number | null {
+  const lo = v.words[W_SINGLESHOT];
+  const hi = v.words[W_SINGLESHOT + 1];
+  if (lo === 0xffffffff && hi === 0xffffffff) return null;
+  // A deadline beyond 2^53 ns (285 years) never comes: treat it as stopped.
+  return hi >= 0x200000 ? null : hi * TWO32 + lo;
+}
+
+function setSingleshotWord(v: Vcpu, ns: number | null): void {
+  if (ns === null) {
+    v.words[W_SINGLESHOT] = 0xffffffff;
+    v.words[W_SINGLESHOT + 1] = 0xffffffff;
+  } else setU64Word(v, W_SINGLESHOT, ns);
+}
+
+function setU64Word(v: Vcpu, w: number, value: number): void {
+  const n = Math.max(0, Math.floor(value));
+  v.words[w] = n % TWO32;
+  v.words[w + 1] = Math.floor(n / TWO32);
+}
 
 /** Bytes of a host frame view as GuestBytes (addresses are offsets into the view). */
 function viewBytes(view: Uint8Array): GuestBytes {
@@ -85,10 +114,11 @@ export class GuestTime {
     let t = this.vcpus.get(v);
     if (!t) {
       t = {
-        singleshotNs: null, periodNs: null, periodicNextNs: 0, runstateGla: 0, timeAreaGla: 0,
+        baseWritten: false, periodNs: null, periodicNextNs: 0, runstateGla: 0, timeAreaGla: 0,
         runstate: newRunstate(RUNSTATE.runnable, 0n), clockWrittenAt: -Infinity, leftRunnableAt: NaN,
       };
       this.vcpus.set(v, t);
+      setSingleshotWord(v, null);
     }
     return t;
   }
@@ -112,6 +142,10 @@ export class GuestTime {
    */
   beforeRun(d: GuestDomain, v: Vcpu): void {
     const t = this.state(v);
+    if (!t.baseWritten) {
+      setU64Word(v, W_TIMER_BASE, d.createdNs);
+      t.baseWritten = true;
+    }
     const last = this.lastRun;
     if (last && last.v !== v) this.settleRunnable(last.d, last.v);
     this.lastRun = { d, v };
@@ -187,12 +221,19 @@ export class GuestTime {
 
   /** Arms the single-shot timer at system time deadlineNs (in the past: it fires at the next check). */
   setSingleshot(v: Vcpu, deadlineNs: number): void {
-    this.state(v).singleshotNs = deadlineNs;
+    this.state(v);
+    setSingleshotWord(v, deadlineNs);
   }
 
   /** Stops the single-shot timer. */
   stopSingleshot(v: Vcpu): void {
-    this.state(v).singleshotNs = null;
+    this.state(v);
+    setSingleshotWord(v, null);
+  }
+
+  /** The single-shot timer's deadline in system time, or null when stopped. */
+  singleshot(v: Vcpu): number | null {
+    return this.vcpus.has(v) ? singleshotWord(v) : null;
   }
 
   /** Starts the periodic timer (first expiry one period from now) or stops it (null). */
@@ -207,7 +248,8 @@ export class GuestTime {
     const t = this.vcpus.get(v);
     if (!t || !v.online) return Infinity;
     let at = Infinity;
-    if (t.singleshotNs !== null) at = t.singleshotNs;
+    const shot = singleshotWord(v);
+    if (shot !== null) at = shot;
     if (t.periodNs !== null && t.periodicNextNs < at) at = t.periodicNextNs;
     return at === Infinity ? at : d.createdNs + at;
   }
@@ -235,8 +277,9 @@ export class GuestTime {
         const t = this.vcpus.get(v);
         if (!t || !v.online) continue;
         let fire = false;
-        if (t.singleshotNs !== null && t.singleshotNs <= now) {
-          t.singleshotNs = null;
+        const shot = singleshotWord(v);
+        if (shot !== null && shot <= now) {
+          setSingleshotWord(v, null);
           fire = true;
         }
         if (t.periodNs !== null && t.periodicNextNs <= now) {

@@ -3,6 +3,7 @@ import { HCALL_FAST, HCALL_FORWARD } from './abi';
 import { HYPERCALLS, HYPERCALL_SLOTS } from './hypercalls/dispatch';
 import { HYPERVISOR_EVENT_CHANNEL_OP } from './hypercalls/eventChannelOp';
 import { HYPERVISOR_SCHED_OP } from './hypercalls/schedOp';
+import { HYPERVISOR_VCPU_OP } from './hypercalls/vcpuOp';
 import { HYPERVISOR_XEN_VERSION, XEN_VERSION_WORD } from './hypercalls/xenVersion';
 
 /**
@@ -10,6 +11,7 @@ import { HYPERVISOR_XEN_VERSION, XEN_VERSION_WORD } from './hypercalls/xenVersio
  * XENVER_version with the data word, 4.17, and forwards the other sub-ops), sched_op is fast
  * (C ends the slice for SCHEDOP_yield and forwards the rest), event_channel_op is fast (C
  * records EVTCHNOP_send to the ports domainSetSendPorts lists and forwards everything else),
+ * vcpu_op is fast (C sets and stops the calling vCPU's single-shot timer in its state page),
  * every other hypercall with a TypeScript handler (console_io, grant_table_op, vcpu_op...) is
  * forwarded, and the shim answers all the others -ENOSYS itself.
  */
@@ -20,5 +22,6 @@ export function hypercallTable(): Uint32Array {
   t[2 * HYPERVISOR_XEN_VERSION + 1] = XEN_VERSION_WORD;
   t[2 * HYPERVISOR_SCHED_OP] = HCALL_FAST;
   t[2 * HYPERVISOR_EVENT_CHANNEL_OP] = HCALL_FAST;
+  t[2 * HYPERVISOR_VCPU_OP] = HCALL_FAST;
   return t;
 }
