@@ -32,24 +32,35 @@ export function muteHypervisorConsole(on: boolean): void {
 export class DomainConsole {
   private log = '';
   private pending = '';
-  private readonly listeners: ((text: string) => void)[] = [];
+  private readonly listeners: { fn: (text: string) => void; raw: boolean }[] = [];
 
   constructor(
     readonly domid: number,
     private readonly capacity = LOG_CAPACITY,
   ) {}
 
-  /** Takes bytes the guest wrote (CONSOLEIO_write). */
-  write(bytes: Uint8Array): void {
+  /**
+   * Takes bytes the guest wrote: through CONSOLEIO_write, or (terminal) on its console ring.
+   * The log and the "(dN)" echo get the sanitised text; listeners that asked for raw output
+   * (an attached `xl console`) get a terminal's bytes as they are, escape sequences included,
+   * as xenconsole passes them, so the guest's shell can drive the terminal.
+   */
+  write(bytes: Uint8Array, terminal = false): void {
     let text = '';
     for (let i = 0; i < bytes.length; i++) {
       const c = bytes[i];
       if ((c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x09) text += String.fromCharCode(c);
     }
+    let raw: string | null = null;
+    for (const l of this.listeners.slice()) {
+      if (l.raw && terminal) {
+        raw ??= latin1(bytes);
+        l.fn(raw);
+      } else if (text) l.fn(text);
+    }
     if (!text) return;
     this.append(text);
     this.echo(text);
-    for (const l of this.listeners.slice()) l(text);
   }
 
   /** The log: everything kept so far. */
@@ -57,11 +68,12 @@ export class DomainConsole {
     return this.log;
   }
 
-  /** Calls fn with every later piece of output; returns the function that stops it. */
-  listen(fn: (text: string) => void): () => void {
-    this.listeners.push(fn);
+  /** Calls fn with every later piece of output (raw: a terminal's bytes unfiltered); returns the function that stops it. */
+  listen(fn: (text: string) => void, raw = false): () => void {
+    const entry = { fn, raw };
+    this.listeners.push(entry);
     return () => {
-      const i = this.listeners.indexOf(fn);
+      const i = this.listeners.indexOf(entry);
       if (i >= 0) this.listeners.splice(i, 1);
     };
   }
@@ -103,4 +115,11 @@ export class DomainConsole {
   private emit(line: string): void {
     if (muted === 0) hvSink(`(d${this.domid}) ${line}\n`);
   }
+}
+
+/** Bytes as a string of the same char codes (0-255). */
+function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
 }

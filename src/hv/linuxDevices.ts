@@ -59,7 +59,7 @@ export function attachLinuxDevices(hv: Hypervisor, d: GuestDomain, gfns: { conso
   const con = connectPort(hv, d, () => backend?.kick());
   backend = new ConsoleBackend(consolePage, {
     notify: () => s.evtchn.send(0, con.local),
-    sink: (bytes) => d.console.write(bytes),
+    sink: (bytes) => d.console.write(bytes, true),
     log: (line) => log(`domain ${d.id}: ${line}`),
     name: `d${d.id} console`,
   });

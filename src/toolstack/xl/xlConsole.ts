@@ -56,7 +56,7 @@ export function attachConsole(ctx: XlContext, d: GuestDomain, io: CommandIo): Pr
       if (dropped > 0) io.write(`(${dropped} bytes of input were dropped: domain ${d.id} is not reading its console)\n`);
       resolve();
     };
-    const unlisten = d.console.listen((text) => io.write(text));
+    const unlisten = d.console.listen((text) => io.write(text), true);
     const release = captureInput((bytes) => {
       const at = bytes.indexOf(CONSOLE_ESCAPE);
       const typed = at < 0 ? bytes : bytes.slice(0, at);
