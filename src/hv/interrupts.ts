@@ -12,6 +12,7 @@ import { VCPU_INFO_UPCALL_PENDING } from './evtchn/twoLevel';
 import type { GuestDomain } from './guestDomain';
 import type { Hypervisor } from './hypervisor';
 import type { Vcpu } from './vcpu';
+import { resetToStartup } from './vcpuReset';
 import { handleLapicMsrExit, injectPending, isLapicMsr, LapicBus, Vlapic } from './vlapic';
 
 const RFLAGS_IF = 0x200;
@@ -28,6 +29,29 @@ export class DomainInterrupts {
       if (v) hv.wake(v);
     });
     for (let i = 0; i < d.vcpuList.length; i++) this.lapics.push(new Vlapic(i, this.bus));
+    this.bus.onStartup = (id, vector) => this.startup(id, vector);
+  }
+
+  /** vCPUs that took an INIT and wait for a STARTUP IPI. */
+  private readonly waitingSipi = new Set<number>();
+
+  /**
+   * INIT (vector null) and STARTUP IPIs to vCPU id: an offline vCPU that took INIT starts at
+   * the next SIPI, in real mode at the vector's page, as under Xen's vLAPIC. Both go to a
+   * running vCPU without effect (Xen would reset it; Linux never asks that of a live CPU).
+   */
+  private startup(id: number, vector: number | null): void {
+    const v = this.d.vcpuList[id];
+    if (!v || v.online) return;
+    if (vector === null) {
+      this.waitingSipi.add(id);
+      return;
+    }
+    if (!this.waitingSipi.delete(id)) return;
+    resetToStartup(v, vector);
+    v.setReg('tscOffset', this.d.vcpuList[0].reg('tscOffset'));
+    v.initialised = true;
+    this.hv.vcpuUp(this.d, v);
   }
 
   /** The callback vector when the vCPU's evtchn_upcall_pending is set and one is configured, else null. */

@@ -105,13 +105,24 @@ export class LapicBus {
     return this.members.find((m) => m.id === id);
   }
 
+  /**
+   * Called for INIT (startup: false) and STARTUP IPIs (with their vector) to another vCPU:
+   * Linux's PVH guests start secondary CPUs with INIT, SIPI, SIPI, as on Xen (interrupts.ts).
+   */
+  onStartup: (id: number, vector: number | null) => void = () => undefined;
+
   /** Delivers the IPI an ICR write (low word icr, destination dest) from `from` describes. */
   sendIpi(from: Vlapic, icr: number, dest: number): void {
     const vector = icr & VECTOR;
     const mode = (icr >>> 8) & 7;
     const shorthand = (icr >>> 18) & 3;
-    // Fixed (0) and lowest-priority (1) carry a vector; INIT/SIPI are not used by PVH guests
-    // (secondary vCPUs start through VCPUOP_up) and NMI/SMI are not modelled.
+    if (mode === 5 || mode === 6) {
+      // INIT with level de-assert (level-triggered, bit 14 clear) is a no-op on xAPICs and later.
+      if (mode === 5 && icr & (1 << 15) && !(icr & (1 << 14))) return;
+      for (const t of this.targets(from, shorthand, dest, icr)) if (t !== from) this.onStartup(t.id, mode === 6 ? vector : null);
+      return;
+    }
+    // Fixed (0) and lowest-priority (1) carry a vector; NMI and SMI are not modelled.
     if (mode !== 0 && mode !== 1) {
       if (this.ignored.length < 64) this.ignored.push(`vCPU ${from.id}: ICR ${hex(icr)} dest ${hex(dest)}: delivery mode ${mode} not supported, ignored`);
       return;
@@ -120,6 +131,14 @@ export class LapicBus {
       from.raiseError(ESR_SEND_ILLEGAL);
       return;
     }
+    let targets = this.targets(from, shorthand, dest, icr);
+    // Lowest priority: any one target will do; Xen also picks a single one.
+    if (mode === 1) targets = targets.slice(0, 1);
+    for (const t of targets) if (t.accept(vector)) this.onInterrupt(t.id);
+  }
+
+  /** The LAPICs an IPI reaches: by shorthand, broadcast, logical (cluster) or physical destination. */
+  private targets(from: Vlapic, shorthand: number, dest: number, icr: number): Vlapic[] {
     let targets: Vlapic[];
     if (shorthand === 1) targets = [from];
     else if (shorthand === 2) targets = this.members.slice();
@@ -130,9 +149,7 @@ export class LapicBus {
       const mask = dest & 0xffff;
       targets = this.members.filter((m) => m.ldr >>> 16 === cluster && (m.ldr & mask) !== 0);
     } else targets = this.members.filter((m) => m.id === dest);
-    // Lowest priority: any one target will do; Xen also picks a single one.
-    if (mode === 1) targets = targets.slice(0, 1);
-    for (const t of targets) if (t.accept(vector)) this.onInterrupt(t.id);
+    return targets;
   }
 }
 

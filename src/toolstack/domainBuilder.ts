@@ -136,7 +136,7 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
   let plan;
   let acpi: GuestAcpi | null = null;
   try {
-    if (profile === 'linux') acpi = buildGuestAcpi({ gpa: GUEST_ACPI_GPA, vcpus: config.maxvcpus, online: 1 });
+    if (profile === 'linux') acpi = buildGuestAcpi({ gpa: GUEST_ACPI_GPA, vcpus: config.maxvcpus, online: config.vcpus });
     plan = planGuestPhysical(config.memory, { extra: acpi ? [acpi.region] : [] });
   } catch (e) {
     throw new DomainBuildError(e instanceof Error ? e.message : String(e));

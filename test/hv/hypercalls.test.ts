@@ -183,11 +183,11 @@ describe('sched_op', () => {
     expect(h.dmesg()).toMatch(/shut down: reboot \(latched code 1; requested poweroff\)/);
   });
 
-  test('yield ends the slice in C; block sleeps until unpause; privileged sub-ops are refused', () => {
+  test('yield ends the slice in C; block sleeps until unpause; privileged sub-ops are refused; no watchdog', () => {
     const h = harness();
     const d = h.create();
     const v = h.vcpu(d);
-    v.queue(hypercall(29, [0]), hypercall(29, [4, 0]), hypercall(29, [7, 0]), hypercall(29, [3, 0]), hypercall(29, [1]), halt());
+    v.queue(hypercall(29, [0]), hypercall(29, [4, 0]), hypercall(29, [7, 0]), hypercall(29, [6, 0]), hypercall(29, [1]), halt());
     h.loop.run();
     // The first value is yield's, answered in C (it ends the run, so TypeScript sees it at the next entry).
     expect(v.results).toEqual([0n, u64(EPERM), u64(EPERM), u64(ENOSYS)]);

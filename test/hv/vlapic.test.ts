@@ -228,14 +228,19 @@ describe('IPIs', () => {
     expect(woken).toEqual([2, 0, 1, 17, 0, 2, 17, 0, 1, 2, 17]);
   });
 
-  test('INIT/SIPI are logged and ignored; an illegal vector sets the sender ESR', () => {
+  test('INIT and SIPI reach the startup hook (INIT de-assert does not); an illegal vector sets the sender ESR', () => {
     const bus = new LapicBus();
+    const seen: [number, number | null][] = [];
+    bus.onStartup = (id, vector) => seen.push([id, vector]);
     const a = enabled(0, bus);
     const b = enabled(1, bus);
-    wr(a, M.ICR, (1n << 32n) | 0x500n);
-    wr(a, M.ICR, (1n << 32n) | 0x600n | 0x10n);
+    wr(a, M.ICR, (1n << 32n) | 0xc500n); // INIT, level assert
+    wr(a, M.ICR, (1n << 32n) | 0x8500n); // INIT, level de-assert: no effect
+    wr(a, M.ICR, (1n << 32n) | 0x600n | 0x9an);
+    wr(a, M.ICR, (2n << 32n) | 0x600n | 0x9an); // no LAPIC 2
+    expect(seen).toEqual([[1, null], [1, 0x9a]]);
     expect(b.nextInjectable()).toBe(-1);
-    expect(bus.ignored).toHaveLength(2);
+    expect(bus.ignored).toHaveLength(0);
     wr(a, M.ICR, (1n << 32n) | 0x5n);
     wr(a, M.ESR, 0);
     expect(rd(a, M.ESR)).toBe(BigInt(ESR_SEND_ILLEGAL));
