@@ -89,7 +89,7 @@ export function x2apicLdr(id: number): number {
 /** The LAPICs of one domain, for IPIs by destination; onInterrupt(vcpuId) wakes a target vCPU. */
 export class LapicBus {
   private readonly members: Vlapic[] = [];
-  /** Messages about IPIs the model does not deliver (INIT, SIPI, NMI, SMI...). */
+  /** Messages about IPIs the model does not deliver (NMI, SMI, remote read...). */
   readonly ignored: string[] = [];
 
   constructor(readonly onInterrupt: (vcpuId: number) => void = () => undefined) {}
@@ -106,7 +106,7 @@ export class LapicBus {
   }
 
   /**
-   * Called for INIT (startup: false) and STARTUP IPIs (with their vector) to another vCPU:
+   * Called for INIT (vector null) and STARTUP IPIs (with their vector) to another vCPU:
    * Linux's PVH guests start secondary CPUs with INIT, SIPI, SIPI, as on Xen (interrupts.ts).
    */
   onStartup: (id: number, vector: number | null) => void = () => undefined;

@@ -136,6 +136,7 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
   let plan;
   let acpi: GuestAcpi | null = null;
   try {
+    // The MADT lists maxvcpus LAPICs and marks the first `vcpus` enabled, as libxl does (avail_vcpus).
     if (profile === 'linux') acpi = buildGuestAcpi({ gpa: GUEST_ACPI_GPA, vcpus: config.maxvcpus, online: config.vcpus });
     plan = planGuestPhysical(config.memory, { extra: acpi ? [acpi.region] : [] });
   } catch (e) {
@@ -158,7 +159,8 @@ export function buildDomain(ctx: XlContext, config: DomainConfig, paused = false
     s.domainSetMsrs(handle, policy.msrs);
     s.domainSetHypercalls(handle, policy.hypercalls);
     s.domainSetDevices(handle, policy.devices);
-    // Every vCPU up to maxvcpus exists from the start (as Xen allocates them); only vCPU 0 runs.
+    // Every vCPU up to maxvcpus exists from the start (as Xen allocates them); only vCPU 0 runs:
+    // the guest starts the others (INIT/SIPI through its LAPIC, or VCPUOP_initialise and _up).
     const vcpus: Vcpu[] = [];
     for (let i = 0; i < config.maxvcpus; i++) {
       const c = s.vcpuCreate(handle, i);
