@@ -7,6 +7,8 @@
 // `xl console`. Guest lines do not go into `xl dmesg`: a chatty guest would push the
 // hypervisor's own messages (crash reports) out of its ring.
 
+import { latin1String } from '../xenstore/bytes';
+
 /** Receives hypervisor-console text. */
 export type ConsoleSink = (text: string) => void;
 
@@ -54,7 +56,7 @@ export class DomainConsole {
     let raw: string | null = null;
     for (const l of this.listeners.slice()) {
       if (l.raw && terminal) {
-        raw ??= latin1(bytes);
+        raw ??= latin1String(bytes);
         l.fn(raw);
       } else if (text) l.fn(text);
     }
@@ -115,11 +117,4 @@ export class DomainConsole {
   private emit(line: string): void {
     if (muted === 0) hvSink(`(d${this.domid}) ${line}\n`);
   }
-}
-
-/** Bytes as a string of the same char codes (0-255). */
-function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
 }

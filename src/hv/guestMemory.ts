@@ -215,7 +215,7 @@ export class GuestMemory {
    * words), or null when nothing backs it. For hot paths (page walks, rings) that would
    * otherwise pay a call per scalar; writes through them are writes to guest memory.
    */
-  pageAt(gpa: number): { bytes: Uint8Array; words: Uint32Array } | null {
+  pageAt(gpa: number): PageViews | null {
     if (this.destroyed || !(gpa >= 0 && gpa < MAX_GFN * PAGE_SIZE)) return null;
     const gfn = Math.floor(gpa / PAGE_SIZE);
     const r = this.regionOf(gfn);
@@ -489,8 +489,7 @@ export class GuestMemory {
       let hfn = r ? r.hfn[gfn - r.gfn] : HOLE;
       let n = 1;
       if (hfn === HOLE) {
-        hfn = this.translate(Math.max(gfn * PAGE_SIZE, gpa)) / PAGE_SIZE; // a foreign frame, or the hole's error
-        hfn = Math.floor(hfn);
+        hfn = Math.floor(this.translate(Math.max(gfn * PAGE_SIZE, gpa)) / PAGE_SIZE); // a foreign frame, or the hole's error
       } else if (r) {
         const end = Math.min(lastGfn + 1, r.gfn + r.count);
         while (gfn + n < end && r.hfn[gfn + n - r.gfn] === hfn + n) n++;
@@ -541,12 +540,10 @@ export class GuestMemory {
     checkGpa(gpa, size);
     const off = gpa % PAGE_SIZE;
     if (off + size > PAGE_SIZE) return null;
-    const gfn = (gpa - off) / PAGE_SIZE;
-    const r = this.regionOf(gfn);
-    let hfn = r ? r.hfn[gfn - r.gfn] : HOLE;
-    if (hfn === HOLE) hfn = (this.translate(gpa) - off) / PAGE_SIZE; // a foreign map, or the hole's error
+    const page = this.pageAt(gpa);
+    if (!page) this.translate(gpa); // throws the hole's error
     this.scalarOff = off;
-    return this.pageViews(hfn).data;
+    return (page as PageViews).data;
   }
 
   private scalarOff = 0;

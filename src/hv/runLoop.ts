@@ -12,6 +12,7 @@ import { drainDeferredSends } from './evtchn/sendPorts';
 export const DEFAULT_BUDGET_NS = 50e6;
 const RFLAGS_IF = 0x200;
 const W_RFLAGS = STATE.rflags / 4;
+const W_DEFERRED = STATE.deferredSends / 4;
 
 export interface RunLoopOptions {
   budgetNs?: number;
@@ -145,7 +146,7 @@ export class RunLoop {
         return RUN_PREEMPT;
       }
       // Sends the shim took for TypeScript come first: the guest made them before this exit.
-      drainDeferredSends(this.hv, d, v);
+      if (v.words[W_DEFERRED] | v.words[W_DEFERRED + 1]) drainDeferredSends(this.hv, d, v);
       if (r !== RUN_EXIT) return r;
       const at = s.monotonicNs();
       const more = handleExit(this.hv, d, v, vendor);
